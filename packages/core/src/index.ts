@@ -1,0 +1,50 @@
+export type { Context, ExecuteOptions, Policy, PolicyOptions, PolicyBase } from './policy.js';
+export { resolvePolicyOptions } from './policy.js';
+export { pipeline } from './pipeline.js';
+export type { PipelinePolicy } from './pipeline.js';
+export { noop, invoke } from './noop.js';
+export { fallback, FALLBACK_DEFAULTS } from './fallback.js';
+export type { FallbackOptions, FallbackInfo } from './fallback.js';
+export {
+  ResilienceError,
+  TimeoutError,
+  DeadlineExceededError,
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  RateLimitedError,
+  RetryBudgetExhaustedError,
+  isResilienceError,
+  isRejection,
+} from './errors.js';
+export type { ResilienceErrorCode, ResilienceErrorOptions, RateLimitInfo } from './errors.js';
+export { createEmitter, combineListeners } from './events.js';
+export type {
+  ResilienceEvent,
+  ResilienceEventType,
+  ResilienceEventMap,
+  EventBase,
+  EventInit,
+  EventListener,
+  Emit,
+} from './events.js';
+export { systemClock, startTimer } from './clock.js';
+export type { Clock, CancelTimer } from './clock.js';
+export { timerQueue } from './timer-queue.js';
+export type { TimerQueue, QueuedTimer } from './timer-queue.js';
+export { parseDuration, toMilliseconds, describe } from './duration.js';
+export type { Duration } from './duration.js';
+export { createValidator, optionsObject } from './validate.js';
+export type { OptionValidator, NumberBounds } from './validate.js';
+export { createContext, toContext, isPolicyContext, isAborted, abortReason, callerSignal } from './signal.js';
+export type { PolicyContext } from './signal.js';
+export { fromSpec, SPEC_ORDER } from './spec.js';
+export type {
+  PolicySpec,
+  SpecKey,
+  SpecOptions,
+  SpecFactory,
+  SpecFactoryInput,
+  SpecFactories,
+  FromSpecOptions,
+  JsonValue,
+} from './spec.js';

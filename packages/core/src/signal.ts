@@ -1,0 +1,143 @@
+import type { Context, ExecuteOptions } from './policy.js';
+
+/**
+ * A {@link Context} owned by a policy: it can abort its own signal (timeout, hedge loser) and must
+ * be disposed in the `finally` of the call that created it.
+ */
+export interface PolicyContext extends Context {
+  key: string | undefined;
+  deadline: number | undefined;
+  /** True once this context or any context above it was aborted (reading it creates no signal). */
+  readonly aborted: boolean;
+  /** The abort reason, once aborted. */
+  readonly reason: unknown;
+  /** Aborts this context's signal (and the contexts below it) with `reason`. */
+  abort(reason: unknown): void;
+  /** Detaches from the parent's signal. Call in `finally`. */
+  dispose(): void;
+}
+
+/**
+ * The Context implementation. Its `signal` is created on first read and only then linked to the
+ * parent's, so a pipeline whose `fn` never reads the signal creates no AbortController, listener
+ * or abort: the cost cockatiel pays on every call.
+ */
+class CallContext implements PolicyContext {
+  attempt: number;
+  key: string | undefined;
+  deadline: number | undefined;
+  /** The caller's own signal at the top of the chain, if they passed one. */
+  readonly root: AbortSignal | undefined;
+  readonly #parent: ExecuteOptions | undefined;
+  #controller: AbortController | undefined = undefined;
+  #parentSignal: AbortSignal | undefined = undefined;
+  #aborted = false;
+  #reason: unknown = undefined;
+
+  constructor(parent: ExecuteOptions | undefined, attempt: number) {
+    this.#parent = parent;
+    this.attempt = attempt;
+    if (parent !== undefined) {
+      this.key = parent.key;
+      this.deadline = parent.deadline;
+      this.root = parent instanceof CallContext ? parent.root : (parent.signal ?? undefined);
+    }
+  }
+
+  get signal(): AbortSignal {
+    let controller = this.#controller;
+    if (controller) return controller.signal;
+    controller = this.#controller = new AbortController();
+    if (this.#aborted) {
+      controller.abort(this.#reason);
+      return controller.signal;
+    }
+    const parentSignal = this.#parent?.signal;
+    if (parentSignal) {
+      if (parentSignal.aborted) {
+        this.abort(parentSignal.reason);
+      } else {
+        this.#parentSignal = parentSignal;
+        parentSignal.addEventListener('abort', this);
+      }
+    }
+    return controller.signal;
+  }
+
+  /** @internal the parent's abort listener (an object listener: no closure per context). */
+  handleEvent(): void {
+    this.abort(this.#parentSignal?.reason);
+  }
+
+  get aborted(): boolean {
+    return this.#aborted || (this.#parent !== undefined && isAborted(this.#parent));
+  }
+
+  get reason(): unknown {
+    if (this.#aborted) return this.#reason;
+    return this.#parent === undefined ? undefined : abortReason(this.#parent);
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    this.dispose();
+  }
+
+  dispose(): void {
+    const parentSignal = this.#parentSignal;
+    if (parentSignal) {
+      this.#parentSignal = undefined;
+      parentSignal.removeEventListener('abort', this);
+    }
+  }
+}
+
+/**
+ * Creates the Context a policy hands to `fn`, as a child of the caller's options (or of an outer
+ * policy's Context): it inherits `key` and `deadline`, and its signal follows the parent's.
+ * @param attempt 1-based attempt number; defaults to the parent's (or 1)
+ */
+export function createContext(parent?: ExecuteOptions | Context, attempt?: number): PolicyContext {
+  return new CallContext(parent, attempt ?? (parent as Partial<Context> | undefined)?.attempt ?? 1);
+}
+
+/**
+ * The Context to hand to `fn` for a policy that needs no signal of its own: the outer policy's
+ * Context as it is, or a new one for plain caller options.
+ */
+export function toContext(options?: ExecuteOptions | Context): Context {
+  return options instanceof CallContext ? options : new CallContext(options, 1);
+}
+
+/** True when `options` came from an outer policy (its signal is lazy: don't read it needlessly). */
+export function isPolicyContext(options: ExecuteOptions | Context | undefined): options is PolicyContext {
+  return options instanceof CallContext;
+}
+
+/** Whether the caller (or an outer policy) has aborted, without creating any signal. */
+export function isAborted(options: ExecuteOptions | Context | undefined): boolean {
+  if (options === undefined) return false;
+  if (options instanceof CallContext) return options.aborted;
+  return options.signal?.aborted === true;
+}
+
+/** The abort reason of `options`, once aborted, without creating any signal. */
+export function abortReason(options: ExecuteOptions | Context | undefined): unknown {
+  if (options === undefined) return undefined;
+  if (options instanceof CallContext) return options.reason;
+  return options.signal?.reason;
+}
+
+/**
+ * The signal to listen to for a prompt rejection when the caller aborts: the `signal` the caller
+ * passed at the top of the chain, or `undefined` when they passed none. Reading it never creates
+ * a lazy Context signal, so a call without a caller signal adds no listener.
+ */
+export function callerSignal(options: ExecuteOptions | Context | undefined): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (options instanceof CallContext) return options.root;
+  return options.signal ?? undefined;
+}

@@ -1,0 +1,2 @@
+export { FakeClock } from './fake-clock.js';
+export type { FakeClockOptions } from './fake-clock.js';

@@ -1,0 +1,3 @@
+import { palisadeBuild } from '../../tsup.base.js';
+
+export default palisadeBuild({ entry: ['src/index.ts'] });
