@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { abortReason, callerSignal, createContext, isAborted, toContext } from '../src/signal.js';
+
+describe('Context signals', () => {
+  it('creates no signal until read, and then follows the parent', () => {
+    const parent = createContext(undefined);
+    const child = createContext(parent, 2);
+    expect(child.attempt).toBe(2);
+    parent.abort(new Error('stop'));
+    expect(child.aborted).toBe(true);
+    expect((child.reason as Error).message).toBe('stop');
+    expect(child.signal.aborted).toBe(true);
+    expect((child.signal.reason as Error).message).toBe('stop');
+  });
+
+  it('aborts a child whose signal was already read when the parent aborts later', () => {
+    const parent = createContext(undefined);
+    const child = createContext(parent);
+    const signal = child.signal;
+    expect(signal.aborted).toBe(false);
+    parent.abort('why');
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe('why');
+  });
+
+  it('follows a caller signal and detaches on dispose', () => {
+    const controller = new AbortController();
+    const ctx = createContext({ signal: controller.signal });
+    expect(callerSignal(ctx)).toBe(controller.signal);
+    const signal = ctx.signal;
+    ctx.dispose();
+    controller.abort('late');
+    expect(signal.aborted).toBe(false);
+    expect(isAborted(ctx)).toBe(true); // the caller did abort; the detached child just wasn't told
+  });
+
+  it('aborting a child never aborts the parent', () => {
+    const parent = createContext(undefined);
+    const child = createContext(parent);
+    child.abort('hedge lost');
+    expect(child.signal.aborted).toBe(true);
+    expect(parent.aborted).toBe(false);
+    expect(parent.signal.aborted).toBe(false);
+  });
+
+  it('reads caller options without creating anything', () => {
+    const controller = new AbortController();
+    expect(isAborted({ signal: controller.signal })).toBe(false);
+    controller.abort('r');
+    expect(isAborted({ signal: controller.signal })).toBe(true);
+    expect(abortReason({ signal: controller.signal })).toBe('r');
+    expect(isAborted(undefined)).toBe(false);
+    expect(callerSignal(undefined)).toBeUndefined();
+  });
+
+  it('toContext reuses a policy Context and wraps plain options', () => {
+    const ctx = createContext({ key: 'k' });
+    expect(toContext(ctx)).toBe(ctx);
+    const wrapped = toContext({ key: 'k', deadline: 5 });
+    expect(wrapped.key).toBe('k');
+    expect(wrapped.deadline).toBe(5);
+    expect(wrapped.attempt).toBe(1);
+  });
+});
