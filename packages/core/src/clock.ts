@@ -1,5 +1,9 @@
-/** Cancels a timer started with {@link Clock.setTimer}. Calling it twice is harmless. */
-export type CancelTimer = () => void;
+/**
+ * Cancels a timer started with {@link Clock.setTimer}. Calling it twice is harmless. A runtime
+ * timer also carries `keepAlive(true | false)` to let it hold the process open while the work it
+ * guards is still running (and release it as soon as that work ends).
+ */
+export type CancelTimer = (() => void) & { keepAlive?: (alive: boolean) => void };
 
 /**
  * The one source of time. Every wait and timestamp in palisade goes through a `Clock`, so that
@@ -46,17 +50,25 @@ export const systemClock: Clock = Object.freeze({
     });
   },
   setTimer(ms: number, callback: () => void): CancelTimer {
-    const timer = realSetTimeout(callback, ms) as unknown as { unref?: () => void };
+    const timer = realSetTimeout(callback, ms) as unknown as { ref?: () => void; unref?: () => void };
     timer.unref?.();
-    return () => realClearTimeout(timer as unknown as ReturnType<typeof realSetTimeout>);
+    const cancel: CancelTimer = () => realClearTimeout(timer as unknown as ReturnType<typeof realSetTimeout>);
+    cancel.keepAlive = (alive) => (alive ? timer.ref?.() : timer.unref?.());
+    return cancel;
   },
 });
 
 /**
  * Starts a timer on any clock: `clock.setTimer` when it has one, otherwise an abortable `sleep`.
+ * With `keepAlive`, the timer holds the process open until it fires or is cancelled: use it for a
+ * timer that guards a call in progress and is cancelled when the call ends.
  */
-export function startTimer(clock: Clock, ms: number, callback: () => void): CancelTimer {
-  if (clock.setTimer) return clock.setTimer(ms, callback);
+export function startTimer(clock: Clock, ms: number, callback: () => void, keepAlive = false): CancelTimer {
+  if (clock.setTimer) {
+    const cancel = clock.setTimer(ms, callback);
+    if (keepAlive) cancel.keepAlive?.(true);
+    return cancel;
+  }
   const controller = new AbortController();
   clock.sleep(ms, controller.signal).then(callback, () => {});
   return () => controller.abort();

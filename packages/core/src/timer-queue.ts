@@ -17,7 +17,8 @@ interface Node<A> extends QueuedTimer {
 /**
  * Many timers of one fixed delay, run by a single clock timer (the way Node groups its own timer
  * lists). Adding and cancelling are O(1) and create no runtime timer: at most one is armed per
- * queue, for the oldest entry, and it is unref'd. Used by policies whose every call has the same
+ * queue, for the oldest entry; it holds the process open only while some timer is pending, so
+ * it never keeps a process alive after the work it guards is done. Used by policies whose every call has the same
  * delay (a timeout's `ms`, a bulkhead's `queueTimeoutMs`), which makes their hot path ~10x cheaper
  * than a `setTimeout`/`clearTimeout` pair per call.
  */
@@ -55,8 +56,8 @@ class FixedDelayQueue implements TimerQueue {
     if (this.#tail) this.#tail.next = node as Node<unknown>;
     else this.#head = node as Node<unknown>;
     this.#tail = node as Node<unknown>;
-    this.#size++;
     if (this.#disarm === undefined) this.#arm(node.at, now);
+    if (this.#size++ === 0) this.#disarm?.keepAlive?.(true);
     return node;
   }
 
@@ -70,7 +71,7 @@ class FixedDelayQueue implements TimerQueue {
     if (node.next) node.next.prev = node.prev;
     else this.#tail = node.prev;
     node.prev = node.next = undefined;
-    this.#size--;
+    if (--this.#size === 0) this.#disarm?.keepAlive?.(false);
     // The armed timer stays: when it fires it re-arms for the new head, or goes idle. Cancelling
     // is the hot path and must not touch runtime timers.
   }
@@ -93,7 +94,10 @@ class FixedDelayQueue implements TimerQueue {
       }
       node = this.#head;
     }
-    if (node) this.#arm(node.at, now);
+    if (node) {
+      this.#arm(node.at, now);
+      this.#disarm?.keepAlive?.(true);
+    }
   }
 }
 

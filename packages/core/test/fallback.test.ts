@@ -7,7 +7,10 @@ describe('fallback()', () => {
   it('returns the handler value on failure and emits an event', async () => {
     const events: ResilienceEvent[] = [];
     const error = new Error('down');
-    const p = fallback({ handler: ({ error: e }) => `cached (${(e as Error).message})`, onEvent: (e) => events.push(e) });
+    const p = fallback({
+      handler: ({ error: e }) => `cached (${(e as Error).message})`,
+      onEvent: (e) => events.push(e),
+    });
     await expect(p.execute(() => Promise.reject(error))).resolves.toBe('cached (down)');
     await expect(p.execute(() => 'live')).resolves.toBe('live');
     expect(events).toMatchObject([{ type: 'fallback', policy: 'fallback', name: 'fallback', error }]);
@@ -24,9 +27,9 @@ describe('fallback()', () => {
     const controller = new AbortController();
     controller.abort(new Error('user left'));
     const p = fallback({ handler: () => 'x' });
-    await expect(p.execute(() => Promise.reject(controller.signal.reason), { signal: controller.signal })).rejects.toThrow(
-      'user left',
-    );
+    await expect(
+      p.execute(() => Promise.reject(controller.signal.reason), { signal: controller.signal }),
+    ).rejects.toThrow('user left');
   });
 
   it('validates its options at construction', () => {

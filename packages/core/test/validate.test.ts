@@ -27,7 +27,9 @@ describe('createValidator', () => {
     expect(() => check.percent('p', -1, 0)).toThrow('"p" must be a percentage between 0 and 100 (got -1)');
     expect(() => check.duration('ms', '2 weeks', 0)).toThrow(/"ms" must be a duration .*\(got "2 weeks"\)/);
     expect(() => check.duration('ms', 0, 1, { min: 1 })).toThrow(/"ms" must be a duration ≥ 1 ms/);
-    expect(() => check.oneOf('strategy', 'eager', ['a', 'b'], 'a')).toThrow(`"strategy" must be one of 'a', 'b' (got "eager")`);
+    expect(() => check.oneOf('strategy', 'eager', ['a', 'b'], 'a')).toThrow(
+      `"strategy" must be one of 'a', 'b' (got "eager")`,
+    );
     expect(() => check.func('isFailure', 'yes')).toThrow('"isFailure" must be a function (got "yes")');
     expect(() => check.number('x', Number.NaN, 0)).toThrow('"x" must be a finite number (got NaN)');
     expect(() => check.boolean('b', 'true', false)).toThrow('"b" must be true or false (got "true")');

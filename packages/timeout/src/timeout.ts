@@ -166,7 +166,7 @@ export function timeout(options?: TimeoutOptions): TimeoutPolicy {
       const ctx = createContext(executeOptions);
       ctx.deadline = now + ms;
       const call = new TimeoutCall(ctx, policy, q, ms, byDeadline);
-      if (byDeadline) call.cancelTimer = startTimer(clock, ms, () => onTimeout(call));
+      if (byDeadline) call.cancelTimer = startTimer(clock, ms, () => onTimeout(call), true);
       else call.timer = q.add(onTimeout, call, now);
       const caller = callerSignal(executeOptions);
       if (caller === undefined && strategy === 'cooperative') return cooperative(fn, call);
