@@ -76,8 +76,10 @@ class FixedDelayQueue implements TimerQueue {
     // is the hot path and must not touch runtime timers.
   }
 
-  #arm(at: number, now: number): void {
-    this.#disarm = startTimer(this.#clock, Math.max(0, at - now), this.#fire);
+  #arm(at: number, now: number): CancelTimer {
+    const disarm = startTimer(this.#clock, Math.max(0, at - now), this.#fire);
+    this.#disarm = disarm;
+    return disarm;
   }
 
   #onFire(): void {
@@ -94,10 +96,7 @@ class FixedDelayQueue implements TimerQueue {
       }
       node = this.#head;
     }
-    if (node) {
-      this.#arm(node.at, now);
-      this.#disarm?.keepAlive?.(true);
-    }
+    if (node) this.#arm(node.at, now).keepAlive?.(true);
   }
 }
 
