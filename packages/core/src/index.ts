@@ -48,3 +48,17 @@ export type {
   FromSpecOptions,
   JsonValue,
 } from './spec.js';
+export {
+  toHttpResponse,
+  rateLimitHeaders,
+  retryAfterSeconds,
+  normalizeHttpResponseOptions,
+  HTTP_RESPONSE_DEFAULTS,
+} from './http-response.js';
+export type {
+  HttpErrorResponse,
+  HttpResponseOptions,
+  NormalizedHttpResponseOptions,
+  ProblemDetails,
+  RateLimitHeaderMode,
+} from './http-response.js';

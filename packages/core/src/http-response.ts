@@ -1,0 +1,276 @@
+import { type RateLimitInfo, type ResilienceError, isResilienceError } from './errors.js';
+import { createValidator, optionsObject } from './validate.js';
+
+/**
+ * Which rate-limit headers to send:
+ * - `'draft'`: the IETF `RateLimit-Policy` and `RateLimit` fields in the structured-field form of
+ *   draft-ietf-httpapi-ratelimit-headers (-08 onwards), e.g. `RateLimit-Policy: "default";q=100;w=60`
+ *   and `RateLimit: "default";r=42;t=17`;
+ * - `'legacy'`: the older `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` trio (seconds);
+ * - `'both'`: both sets; `'none'`: neither (a 429 still carries `Retry-After`).
+ */
+export type RateLimitHeaderMode = 'draft' | 'legacy' | 'both' | 'none';
+
+/** Options of the HTTP mapping ({@link toHttpResponse}, {@link rateLimitHeaders}). */
+export interface HttpResponseOptions {
+  /** Which rate-limit headers to send. @default 'draft' */
+  rateLimitHeaders?: RateLimitHeaderMode;
+  /**
+   * The quota policy's name in the draft headers (printable ASCII).
+   * @default 'default'
+   */
+  rateLimitPolicy?: string;
+  /**
+   * Base URI of the problem `type`: with it, `type` is `<base><slug>` (slugs: `rate-limited`,
+   * `bulkhead-full`, `bulkhead-queue-timeout`, `circuit-open`, `retry-budget-exhausted`,
+   * `timeout`, `deadline-exceeded`); without it, `type` is `about:blank` and the `code` member
+   * tells the cases apart.
+   * @default undefined
+   * @example problemTypeBase: 'https://api.example.com/problems/'
+   */
+  problemTypeBase?: string;
+}
+
+/** Defaults of {@link HttpResponseOptions}. */
+export const HTTP_RESPONSE_DEFAULTS = Object.freeze({
+  rateLimitHeaders: 'draft' as RateLimitHeaderMode,
+  rateLimitPolicy: 'default',
+  problemTypeBase: undefined as string | undefined,
+});
+
+/** Options once validated. */
+export interface NormalizedHttpResponseOptions {
+  readonly rateLimitHeaders: RateLimitHeaderMode;
+  readonly rateLimitPolicy: string;
+  readonly problemTypeBase: string | undefined;
+}
+
+/** An RFC 9457 problem details object, with palisade's `code` as an extension member. */
+export interface ProblemDetails {
+  /** URI reference naming the problem type (`about:blank` unless `problemTypeBase` is set). */
+  type: string;
+  /** Short summary: the HTTP reason phrase of `status`. */
+  title: string;
+  /** The HTTP status code. */
+  status: number;
+  /** What happened, for a human. */
+  detail: string;
+  /** palisade's stable error code, e.g. `PALISADE_RATE_LIMITED`. */
+  code: string;
+  /** Extension members added by a custom handler. */
+  [member: string]: unknown;
+}
+
+/** An HTTP response in plain data: what an adapter sends (or hands to `onRejected`). */
+export interface HttpErrorResponse {
+  /** 429, 503 or 504. */
+  status: number;
+  /** Header names in lower case: `content-type`, `retry-after`, rate-limit headers. */
+  headers: Record<string, string>;
+  /** The `application/problem+json` body. */
+  body: ProblemDetails;
+}
+
+const PKG = '@palisade/core';
+const check = createValidator(PKG);
+const KNOWN = ['rateLimitHeaders', 'rateLimitPolicy', 'problemTypeBase'] as const;
+const MODES: readonly RateLimitHeaderMode[] = ['draft', 'legacy', 'both', 'none'];
+// sf-string: printable ASCII (RFC 9651 §3.3.3); `"` and `\` are escaped when serialized.
+const SF_STRING = /^[\x20-\x7e]+$/;
+
+const normalizedBrand = new WeakSet<object>();
+
+/** Validates the mapping options once (a `TypeError` names the bad option) and applies the defaults. */
+export function normalizeHttpResponseOptions(
+  options?: HttpResponseOptions | NormalizedHttpResponseOptions,
+): NormalizedHttpResponseOptions {
+  if (options !== undefined && normalizedBrand.has(options)) return options as NormalizedHttpResponseOptions;
+  const opts = optionsObject<HttpResponseOptions>(PKG, 'toHttpResponse', options as HttpResponseOptions | undefined);
+  check.knownKeys(opts, KNOWN);
+  const rateLimitHeaders = check.oneOf(
+    'rateLimitHeaders',
+    opts.rateLimitHeaders,
+    MODES,
+    HTTP_RESPONSE_DEFAULTS.rateLimitHeaders,
+  );
+  const rateLimitPolicy = check.string('rateLimitPolicy', opts.rateLimitPolicy, HTTP_RESPONSE_DEFAULTS.rateLimitPolicy);
+  if (!SF_STRING.test(rateLimitPolicy)) check.fail('rateLimitPolicy', 'a string of printable ASCII', rateLimitPolicy);
+  const problemTypeBase =
+    opts.problemTypeBase === undefined ? undefined : check.string('problemTypeBase', opts.problemTypeBase, '');
+  const normalized: NormalizedHttpResponseOptions = Object.freeze({
+    rateLimitHeaders,
+    rateLimitPolicy,
+    problemTypeBase,
+  });
+  normalizedBrand.add(normalized);
+  return normalized;
+}
+
+/** `Retry-After` value for a wait of `ms`: whole seconds, rounded up. */
+export function retryAfterSeconds(ms: number): number {
+  return ms > 0 ? Math.ceil(ms / 1_000) : 0;
+}
+
+const sfString = (value: string): string => `"${value.replace(/[\\"]/g, '\\$&')}"`;
+const seconds = (ms: number): number => (ms > 0 ? Math.ceil(ms / 1_000) : 0);
+const whole = (n: number): number => (n > 0 ? Math.floor(n) : 0);
+
+/**
+ * The rate-limit headers for a decision, allowed or not (names in lower case). With `'draft'`:
+ * `ratelimit-policy: "default";q=<limit>;w=<window s>` (`w` only when `windowMs` is known) and
+ * `ratelimit: "default";r=<remaining>;t=<reset s>`; with `'legacy'`: `ratelimit-limit`,
+ * `ratelimit-remaining`, `ratelimit-reset` (seconds until the quota is restored, rounded up).
+ */
+export function rateLimitHeaders(
+  info: RateLimitInfo,
+  options?: HttpResponseOptions | NormalizedHttpResponseOptions,
+): Record<string, string> {
+  const opts = normalizeHttpResponseOptions(options);
+  const headers: Record<string, string> = {};
+  addRateLimitHeaders(headers, info, opts);
+  return headers;
+}
+
+function addRateLimitHeaders(
+  headers: Record<string, string>,
+  info: RateLimitInfo,
+  opts: NormalizedHttpResponseOptions,
+): void {
+  const mode = opts.rateLimitHeaders;
+  if (mode === 'none') return;
+  const limit = whole(info.limit);
+  const remaining = whole(info.remaining);
+  const reset = seconds(info.resetMs);
+  if (mode !== 'legacy') {
+    const name = sfString(opts.rateLimitPolicy);
+    headers['ratelimit-policy'] =
+      info.windowMs === undefined ? `${name};q=${limit}` : `${name};q=${limit};w=${seconds(info.windowMs)}`;
+    headers.ratelimit = `${name};r=${remaining};t=${reset}`;
+  }
+  if (mode !== 'draft') {
+    headers['ratelimit-limit'] = String(limit);
+    headers['ratelimit-remaining'] = String(remaining);
+    headers['ratelimit-reset'] = String(reset);
+  }
+}
+
+interface Mapping {
+  status: number;
+  title: string;
+  slug: string;
+  detail: string;
+}
+
+const TITLES: Readonly<Record<number, string>> = {
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+function mappingOf(error: ResilienceError): Mapping | undefined {
+  const e = error as ResilienceError & Record<string, unknown>;
+  switch (error.code) {
+    case 'PALISADE_RATE_LIMITED':
+      return {
+        status: 429,
+        title: TITLES[429] as string,
+        slug: 'rate-limited',
+        detail: `Rate limit exceeded: retry after ${retryAfterSeconds(error.retryAfterMs ?? 0)} s.`,
+      };
+    case 'PALISADE_BULKHEAD_REJECTED':
+      return e.reason === 'queue-timeout'
+        ? {
+            status: 503,
+            title: TITLES[503] as string,
+            slug: 'bulkhead-queue-timeout',
+            detail: 'The request waited too long for capacity.',
+          }
+        : {
+            status: 503,
+            title: TITLES[503] as string,
+            slug: 'bulkhead-full',
+            detail: 'The server is at capacity.',
+          };
+    case 'PALISADE_BROKEN_CIRCUIT':
+      return {
+        status: 503,
+        title: TITLES[503] as string,
+        slug: 'circuit-open',
+        detail: 'The service is temporarily unavailable.',
+      };
+    case 'PALISADE_RETRY_BUDGET_EXHAUSTED':
+      return {
+        status: 503,
+        title: TITLES[503] as string,
+        slug: 'retry-budget-exhausted',
+        detail: 'A dependency is failing.',
+      };
+    case 'PALISADE_TIMEOUT':
+      return {
+        status: 504,
+        title: TITLES[504] as string,
+        slug: 'timeout',
+        detail:
+          typeof e.timeoutMs === 'number'
+            ? `The request did not complete within ${e.timeoutMs} ms.`
+            : 'The request timed out.',
+      };
+    case 'PALISADE_DEADLINE_EXCEEDED':
+      return {
+        status: 504,
+        title: TITLES[504] as string,
+        slug: 'deadline-exceeded',
+        detail: "The request's deadline passed before it could complete.",
+      };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Maps a palisade rejection to HTTP, as plain data (both adapters and your own handlers use it):
+ * - `RateLimitedError` → 429, `Retry-After` (seconds, rounded up) and the rate-limit headers;
+ * - `BulkheadRejectedError`, `BrokenCircuitError`, `RetryBudgetExhaustedError` → 503, with
+ *   `Retry-After` when the error says when to come back;
+ * - `TimeoutError`, `DeadlineExceededError` → 504.
+ *
+ * The body is RFC 9457 `application/problem+json` with palisade's `code` as an extension member.
+ * Returns `undefined` for anything else (your own errors are not palisade's to answer).
+ *
+ * @example
+ * const response = toHttpResponse(error);
+ * if (response) res.status(response.status).set(response.headers).json(response.body);
+ */
+export function toHttpResponse(
+  error: unknown,
+  options?: HttpResponseOptions | NormalizedHttpResponseOptions,
+): HttpErrorResponse | undefined {
+  if (!isResilienceError(error)) return undefined;
+  const mapping = mappingOf(error);
+  if (mapping === undefined) return undefined;
+  const opts = normalizeHttpResponseOptions(options);
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
+  const retryAfterMs = error.retryAfterMs;
+  if (retryAfterMs !== undefined && retryAfterMs >= 0 && Number.isFinite(retryAfterMs)) {
+    headers['retry-after'] = String(retryAfterSeconds(retryAfterMs));
+  }
+  if (error.code === 'PALISADE_RATE_LIMITED') {
+    const e = error as ResilienceError & RateLimitInfo;
+    addRateLimitHeaders(
+      headers,
+      { limit: e.limit, remaining: e.remaining, resetMs: e.resetMs, windowMs: e.windowMs },
+      opts,
+    );
+  }
+  return {
+    status: mapping.status,
+    headers,
+    body: {
+      type: opts.problemTypeBase === undefined ? 'about:blank' : `${opts.problemTypeBase}${mapping.slug}`,
+      title: mapping.title,
+      status: mapping.status,
+      detail: mapping.detail,
+      code: error.code,
+    },
+  };
+}
