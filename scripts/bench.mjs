@@ -1,13 +1,50 @@
-// npm run bench [name...]: runs bench/*.ts (or the named ones) one after another.
-import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+// npm run bench [name...]: runs bench/*.ts (or the named ones) one after another, each in its own
+// process, echoes their tables and writes them all to bench/RESULTS.md with the machine and the
+// versions of palisade and every peer measured.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 
 const wanted = process.argv.slice(2);
 const files = readdirSync('bench')
   .filter((f) => f.endsWith('.ts') && !f.startsWith('_'))
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.startsWith(w)))
   .sort();
+
+const version = (name) => {
+  try {
+    return JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8')).version;
+  } catch {
+    return 'not installed';
+  }
+};
+const peers = Object.keys(JSON.parse(readFileSync('bench/package.json', 'utf8')).devDependencies ?? {});
+const sections = [];
+let failed = 0;
 for (const file of files) {
   process.stdout.write(`\n## ${file}\n`);
-  execFileSync('npx', ['tsx', '--conditions=@palisade/source', `bench/${file}`], { stdio: 'inherit' });
+  const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--conditions=@palisade/source', `bench/${file}`], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  process.stdout.write(run.stdout ?? '');
+  if (run.status !== 0) failed++;
+  sections.push(`## ${file.replace(/\.ts$/, '')}\n\n${(run.stdout ?? '').trim() || '_no output_'}${run.status === 0 ? '' : `\n\n**exited with ${run.status}**`}\n`);
 }
+
+if (wanted.length === 0) {
+  const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+  const header = [
+    '# palisade benchmarks',
+    '',
+    `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.`,
+    'Each table: median of alternating rounds; "× bare" is the ratio to the bare call measured in the same run.',
+    '',
+    `palisade ${version('@palisade/core')}; peers: ${peers.map((p) => `${p} ${version(p)}`).join(', ')}.`,
+    '',
+  ].join('\n');
+  writeFileSync('bench/RESULTS.md', `${header}\n${sections.join('\n')}`);
+  process.stdout.write('\nwrote bench/RESULTS.md\n');
+}
+process.exit(failed > 0 ? 1 : 0);
