@@ -62,3 +62,11 @@ export type {
   ProblemDetails,
   RateLimitHeaderMode,
 } from './http-response.js';
+export {
+  slidingWindow,
+  normalizeWindowOptions,
+  DEFAULT_WINDOW_BUCKETS,
+  MAX_WINDOW_SIZE,
+  MAX_WINDOW_BUCKETS,
+} from './window.js';
+export type { SlidingWindow, SlidingWindowOptions, SlidingWindowSpec } from './window.js';

@@ -1,0 +1,236 @@
+import type { Duration } from './duration.js';
+import type { OptionValidator } from './validate.js';
+
+/**
+ * Which outcomes a {@link SlidingWindow} keeps, as users write it in options:
+ * - `{ kind: 'count', size }`: the last `size` outcomes (a ring).
+ * - `{ kind: 'time', ms, buckets? }`: the outcomes of the last `ms` (a duration), kept in `buckets`
+ *   equal buckets (default 10), so that recording is O(1) and an outcome leaves the window between
+ *   `ms − ms / buckets` and `ms` after it was recorded.
+ * @example { kind: 'count', size: 100 }
+ * @example { kind: 'time', ms: '10s' }
+ */
+export type SlidingWindowOptions =
+  | { kind: 'count'; size: number }
+  | { kind: 'time'; ms: Duration; buckets?: number | undefined };
+
+/** A validated {@link SlidingWindowOptions}: durations in ms, `buckets` filled in. */
+export type SlidingWindowSpec =
+  | { readonly kind: 'count'; readonly size: number }
+  | { readonly kind: 'time'; readonly ms: number; readonly buckets: number };
+
+/** The number of buckets of a time window when `buckets` is not given. */
+export const DEFAULT_WINDOW_BUCKETS = 10;
+/** Largest `size` of a count window (2 bits per outcome: 256 KiB at this size). */
+export const MAX_WINDOW_SIZE = 1_048_576;
+/** Largest `buckets` of a time window. */
+export const MAX_WINDOW_BUCKETS = 1_000;
+
+/**
+ * Outcomes of recent calls, counted: how many calls, how many failed, how many were slow. Shared by
+ * the circuit breaker (failure and slow-call rates) and adaptive limits, resilience4j-style.
+ *
+ * Recording is O(1) and allocates nothing in the steady state. Memory is small and lazy: a count
+ * window keeps 2 bits per outcome and allocates them only when the first failed or slow outcome
+ * arrives (a healthy window is a few counters); a time window allocates its buckets on the first
+ * record. Nothing owns a timer: a time window drops old buckets when it is next told the time
+ * (`record` or `expire`), however long it sat idle.
+ *
+ * The counters reflect the window as of the last `record(…, now)` or `expire(now)`: for a time
+ * window, call `expire(now)` before reading them.
+ *
+ * @example
+ * const w = slidingWindow({ kind: 'time', ms: 10_000, buckets: 10 });
+ * w.record(true, false, clock.now());
+ * w.expire(clock.now());
+ * const failureRate = w.calls === 0 ? 0 : w.failures / w.calls;
+ */
+export interface SlidingWindow {
+  /** `'count'` or `'time'`, as created. */
+  readonly kind: 'count' | 'time';
+  /** Outcomes in the window. */
+  readonly calls: number;
+  /** Outcomes in the window recorded as failed. */
+  readonly failures: number;
+  /** Outcomes in the window recorded as slow (a call may be both failed and slow). */
+  readonly slowCalls: number;
+  /**
+   * Records one outcome. `now` (clock time, ms) places it in a time window and expires older
+   * buckets first; a count window ignores it and evicts its oldest outcome once full.
+   */
+  record(failed: boolean, slow: boolean, now: number): void;
+  /** Drops the outcomes that left a time window by `now`. A count window ignores it. */
+  expire(now: number): void;
+  /** Forgets every outcome. */
+  reset(): void;
+}
+
+/** Counts of the last `size` outcomes: a ring of 2 bits per outcome (failed, slow). */
+class CountWindow implements SlidingWindow {
+  readonly size: number;
+  calls = 0;
+  failures = 0;
+  slowCalls = 0;
+  /** Index of the next slot to write (the oldest outcome once full). */
+  #next = 0;
+  /** Failed bits in words [0, n), slow bits in [n, 2n); allocated on the first failed/slow outcome. */
+  #bits: Uint32Array | undefined = undefined;
+
+  constructor(size: number) {
+    this.size = size;
+  }
+
+  get kind(): 'count' {
+    return 'count';
+  }
+
+  record(failed: boolean, slow: boolean): void {
+    const i = this.#next;
+    let bits = this.#bits;
+    const word = i >>> 5;
+    const mask = 1 << (i & 31);
+    if (this.calls === this.size) {
+      if (bits !== undefined) {
+        const slowWord = word + (bits.length >>> 1);
+        if ((bits[word] as number) & mask) {
+          this.failures--;
+          bits[word] = (bits[word] as number) & ~mask;
+        }
+        if ((bits[slowWord] as number) & mask) {
+          this.slowCalls--;
+          bits[slowWord] = (bits[slowWord] as number) & ~mask;
+        }
+      }
+    } else {
+      this.calls++;
+    }
+    if (failed || slow) {
+      if (bits === undefined) bits = this.#bits = new Uint32Array(2 * ((this.size + 31) >>> 5));
+      if (failed) {
+        this.failures++;
+        bits[word] = (bits[word] as number) | mask;
+      }
+      if (slow) {
+        this.slowCalls++;
+        const slowWord = word + (bits.length >>> 1);
+        bits[slowWord] = (bits[slowWord] as number) | mask;
+      }
+    }
+    this.#next = i + 1 === this.size ? 0 : i + 1;
+  }
+
+  expire(): void {}
+
+  reset(): void {
+    this.calls = this.failures = this.slowCalls = this.#next = 0;
+    this.#bits = undefined;
+  }
+}
+
+/** Counts of the last `ms`, in `buckets` buckets of `ms / buckets` each. */
+class TimeWindow implements SlidingWindow {
+  readonly ms: number;
+  readonly buckets: number;
+  readonly bucketMs: number;
+  calls = 0;
+  failures = 0;
+  slowCalls = 0;
+  /** Absolute number (`floor(time / bucketMs)`) of the newest bucket. */
+  #head = Number.NEGATIVE_INFINITY;
+  /** Per bucket (slot = number % buckets): calls, failures, slow calls. Allocated on first record. */
+  #counts: Uint32Array | undefined = undefined;
+
+  constructor(ms: number, buckets: number) {
+    this.ms = ms;
+    this.buckets = buckets;
+    this.bucketMs = ms / buckets;
+  }
+
+  get kind(): 'time' {
+    return 'time';
+  }
+
+  record(failed: boolean, slow: boolean, now: number): void {
+    this.expire(now);
+    let counts = this.#counts;
+    if (counts === undefined) counts = this.#counts = new Uint32Array(3 * this.buckets);
+    // A clock that went backwards records into the newest bucket.
+    const slot = (this.#head % this.buckets) * 3;
+    this.calls++;
+    counts[slot] = (counts[slot] as number) + 1;
+    if (failed) {
+      this.failures++;
+      counts[slot + 1] = (counts[slot + 1] as number) + 1;
+    }
+    if (slow) {
+      this.slowCalls++;
+      counts[slot + 2] = (counts[slot + 2] as number) + 1;
+    }
+  }
+
+  expire(now: number): void {
+    const bucket = Math.floor(now / this.bucketMs);
+    const head = this.#head;
+    if (!(bucket > head)) return;
+    this.#head = bucket;
+    if (this.calls === 0) return; // every bucket is already empty
+    const counts = this.#counts as Uint32Array;
+    if (bucket - head >= this.buckets) {
+      // Idle for a whole window or more: everything left, whatever the length of the gap.
+      counts.fill(0);
+      this.calls = this.failures = this.slowCalls = 0;
+      return;
+    }
+    for (let b = head + 1; b <= bucket; b++) {
+      const slot = (b % this.buckets) * 3;
+      this.calls -= counts[slot] as number;
+      this.failures -= counts[slot + 1] as number;
+      this.slowCalls -= counts[slot + 2] as number;
+      counts[slot] = counts[slot + 1] = counts[slot + 2] = 0;
+    }
+  }
+
+  reset(): void {
+    this.calls = this.failures = this.slowCalls = 0;
+    this.#counts?.fill(0);
+  }
+}
+
+/** Creates the {@link SlidingWindow} a validated spec describes. */
+export function slidingWindow(spec: SlidingWindowSpec): SlidingWindow {
+  return spec.kind === 'count' ? new CountWindow(spec.size) : new TimeWindow(spec.ms, spec.buckets);
+}
+
+/**
+ * Validates a window option with the calling package's validator (so the `TypeError` names that
+ * package and `option`), applying `fallback` when it is `undefined`. Returns a frozen spec.
+ * @example const window = normalizeWindowOptions(check, 'window', opts.window, { kind: 'count', size: 100 });
+ */
+export function normalizeWindowOptions(
+  check: OptionValidator,
+  option: string,
+  value: unknown,
+  fallback: SlidingWindowSpec,
+): SlidingWindowSpec {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return check.fail(option, "a window: { kind: 'count', size } or { kind: 'time', ms }", value);
+  }
+  const rawKind = (value as { kind?: unknown }).kind;
+  if (rawKind === undefined) check.fail(`${option}.kind`, "one of 'count', 'time'", rawKind);
+  const kind = check.oneOf(`${option}.kind`, rawKind, ['count', 'time'], 'count');
+  if (kind === 'count') {
+    check.knownKeys(value, ['kind', 'size'], option);
+    const { size } = value as { size?: unknown };
+    if (size === undefined) check.fail(`${option}.size`, `an integer between 1 and ${MAX_WINDOW_SIZE}`, size);
+    return Object.freeze({ kind, size: check.integer(`${option}.size`, size, 0, { min: 1, max: MAX_WINDOW_SIZE }) });
+  }
+  check.knownKeys(value, ['kind', 'ms', 'buckets'], option);
+  const { ms, buckets } = value as { ms?: unknown; buckets?: unknown };
+  if (ms === undefined) check.fail(`${option}.ms`, 'a duration ≥ 1 ms', ms);
+  return Object.freeze({
+    kind,
+    ms: check.duration(`${option}.ms`, ms, 0, { min: 1 }),
+    buckets: check.integer(`${option}.buckets`, buckets, DEFAULT_WINDOW_BUCKETS, { min: 1, max: MAX_WINDOW_BUCKETS }),
+  });
+}
