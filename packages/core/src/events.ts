@@ -16,8 +16,12 @@ export interface EventBase {
 export interface ResilienceEventMap {
   /** A call through the policy succeeded. */
   success: { durationMs?: number; attempt?: number };
-  /** A call through the policy failed (the error is passed through to the caller). */
-  failure: { durationMs?: number; attempt?: number; error: unknown };
+  /**
+   * A call through the policy failed (the error is passed through to the caller). When a returned
+   * value was judged a failure (a breaker's `isFailure`, e.g. an HTTP 500), `error` is undefined
+   * and `value` holds it.
+   */
+  failure: { durationMs?: number; attempt?: number; error: unknown; value?: unknown };
   /** A retry is scheduled: attempt `attempt` will start after `delayMs`. */
   retry: { attempt: number; delayMs: number; error?: unknown; value?: unknown };
   /** The retry budget refused a retry. */
