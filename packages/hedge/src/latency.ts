@@ -86,7 +86,7 @@ export class LatencyHistogram {
       this.#sinceRefresh = 0;
       // Not cached until trusted, so the first trusted value is used as soon as it exists.
       if (value === undefined) return maxMs;
-      this.#cached = value < minMs ? minMs : value > maxMs ? maxMs : value;
+      this.#cached = Math.min(Math.max(value, minMs), maxMs);
     }
     return this.#cached;
   }

@@ -56,7 +56,12 @@ describe('hedge() with a fixed delay', () => {
   it('starts each hedge one delay after the previous one, up to maxHedges', async () => {
     const clock = new FakeClock();
     const { events, onEvent } = collect();
-    const { fn, attempts } = replicas(clock, [{ ms: 1_000 }, { ms: 1_000 }, { ms: 150, value: 'third' }, { ms: 1_000 }]);
+    const { fn, attempts } = replicas(clock, [
+      { ms: 1_000 },
+      { ms: 1_000 },
+      { ms: 150, value: 'third' },
+      { ms: 1_000 },
+    ]);
     const p = hedge({ delayMs: 100, maxHedges: 3, clock, onEvent }).execute(fn, { key: 'k' });
     await clock.advance(99);
     expect(attempts).toHaveLength(1);
@@ -158,7 +163,11 @@ describe('hedge() with a fixed delay', () => {
     await clock.advance(250);
     expect(await settled).toEqual(new Error('attempt 1 failed')); // attempt 2 failed first, at 180
 
-    const second = replicas(clock, [{ ms: 10, ok: false }, { ms: 10, ok: false }, { ms: 10, ok: false }]);
+    const second = replicas(clock, [
+      { ms: 10, ok: false },
+      { ms: 10, ok: false },
+      { ms: 10, ok: false },
+    ]);
     const q = hedge({ delayMs: 100, maxHedges: 2, clock }).execute(second.fn);
     const settled2 = q.catch((e: unknown) => e);
     await clock.advance(30);
