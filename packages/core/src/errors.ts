@@ -7,7 +7,9 @@ export type ResilienceErrorCode =
   | 'PALISADE_BROKEN_CIRCUIT'
   | 'PALISADE_BULKHEAD_REJECTED'
   | 'PALISADE_RATE_LIMITED'
-  | 'PALISADE_RETRY_BUDGET_EXHAUSTED';
+  | 'PALISADE_RETRY_BUDGET_EXHAUSTED'
+  /** `@palisade/fetch`: a response with a retryable status, as a failure inside the pipeline. */
+  | 'PALISADE_HTTP_STATUS';
 
 /** What every palisade error may carry beside its message. */
 export interface ResilienceErrorOptions {

@@ -70,3 +70,11 @@ export {
   MAX_WINDOW_BUCKETS,
 } from './window.js';
 export type { SlidingWindow, SlidingWindowOptions, SlidingWindowSpec } from './window.js';
+export { parseRouteKey, compileRoutes } from './route.js';
+export type { RouteKey, RouteMatch, RouteMatcher } from './route.js';
+export {
+  DEADLINE_HEADER,
+  MAX_DEADLINE_HEADER_MS,
+  formatDeadlineHeader,
+  parseDeadlineHeader,
+} from './deadline-header.js';
