@@ -1,5 +1,5 @@
 import { type RateLimitInfo, type ResilienceError, isResilienceError } from './errors.js';
-import { createValidator, optionsObject } from './validate.js';
+import { type OptionValidator, createValidator, optionsObject } from './validate.js';
 
 /**
  * Which rate-limit headers to send:
@@ -72,7 +72,7 @@ export interface HttpErrorResponse {
 }
 
 const PKG = '@palisade/core';
-const check = createValidator(PKG);
+const coreCheck = createValidator(PKG);
 const KNOWN = ['rateLimitHeaders', 'rateLimitPolicy', 'problemTypeBase'] as const;
 const MODES: readonly RateLimitHeaderMode[] = ['draft', 'legacy', 'both', 'none'];
 // sf-string: printable ASCII (RFC 9651 §3.3.3); `"` and `\` are escaped when serialized.
@@ -80,9 +80,13 @@ const SF_STRING = /^[\x20-\x7e]+$/;
 
 const normalizedBrand = new WeakSet<object>();
 
-/** Validates the mapping options once (a `TypeError` names the bad option) and applies the defaults. */
+/**
+ * Validates the mapping options once (a `TypeError` names the bad option) and applies the defaults.
+ * @param check the validator of the package reporting bad options (an adapter passes its own)
+ */
 export function normalizeHttpResponseOptions(
   options?: HttpResponseOptions | NormalizedHttpResponseOptions,
+  check: OptionValidator = coreCheck,
 ): NormalizedHttpResponseOptions {
   if (options !== undefined && normalizedBrand.has(options)) return options as NormalizedHttpResponseOptions;
   const opts = optionsObject<HttpResponseOptions>(PKG, 'toHttpResponse', options as HttpResponseOptions | undefined);
@@ -170,13 +174,6 @@ const TITLES: Readonly<Record<number, string>> = {
 function mappingOf(error: ResilienceError): Mapping | undefined {
   const e = error as ResilienceError & Record<string, unknown>;
   switch (error.code) {
-    case 'PALISADE_RATE_LIMITED':
-      return {
-        status: 429,
-        title: TITLES[429] as string,
-        slug: 'rate-limited',
-        detail: `Rate limit exceeded: retry after ${retryAfterSeconds(error.retryAfterMs ?? 0)} s.`,
-      };
     case 'PALISADE_BULKHEAD_REJECTED':
       return e.reason === 'queue-timeout'
         ? {
@@ -246,6 +243,11 @@ export function toHttpResponse(
   options?: HttpResponseOptions | NormalizedHttpResponseOptions,
 ): HttpErrorResponse | undefined {
   if (!isResilienceError(error)) return undefined;
+  if (error.code === 'PALISADE_RATE_LIMITED') {
+    const e = error as ResilienceError & RateLimitInfo & { retryAfterMs: number };
+    const info = { limit: e.limit, remaining: e.remaining, resetMs: e.resetMs, windowMs: e.windowMs };
+    return rateLimitedResponse({ ...info, retryAfterMs: e.retryAfterMs }, options);
+  }
   const mapping = mappingOf(error);
   if (mapping === undefined) return undefined;
   const opts = normalizeHttpResponseOptions(options);
@@ -253,14 +255,6 @@ export function toHttpResponse(
   const retryAfterMs = error.retryAfterMs;
   if (retryAfterMs !== undefined && retryAfterMs >= 0 && Number.isFinite(retryAfterMs)) {
     headers['retry-after'] = String(retryAfterSeconds(retryAfterMs));
-  }
-  if (error.code === 'PALISADE_RATE_LIMITED') {
-    const e = error as ResilienceError & RateLimitInfo;
-    addRateLimitHeaders(
-      headers,
-      { limit: e.limit, remaining: e.remaining, resetMs: e.resetMs, windowMs: e.windowMs },
-      opts,
-    );
   }
   return {
     status: mapping.status,
@@ -271,6 +265,34 @@ export function toHttpResponse(
       status: mapping.status,
       detail: mapping.detail,
       code: error.code,
+    },
+  };
+}
+
+/**
+ * The 429 response for a refused rate-limit decision, without building a `RateLimitedError`: what
+ * {@link toHttpResponse} returns for one, for adapters that hold the store's decision.
+ */
+export function rateLimitedResponse(
+  info: RateLimitInfo & { retryAfterMs: number },
+  options?: HttpResponseOptions | NormalizedHttpResponseOptions,
+): HttpErrorResponse {
+  const opts = normalizeHttpResponseOptions(options);
+  const seconds = retryAfterSeconds(info.retryAfterMs);
+  const headers: Record<string, string> = {
+    'content-type': 'application/problem+json',
+    'retry-after': String(seconds),
+  };
+  addRateLimitHeaders(headers, info, opts);
+  return {
+    status: 429,
+    headers,
+    body: {
+      type: opts.problemTypeBase === undefined ? 'about:blank' : `${opts.problemTypeBase}rate-limited`,
+      title: TITLES[429] as string,
+      status: 429,
+      detail: `Rate limit exceeded: retry after ${seconds} s.`,
+      code: 'PALISADE_RATE_LIMITED',
     },
   };
 }

@@ -78,3 +78,21 @@ export {
   formatDeadlineHeader,
   parseDeadlineHeader,
 } from './deadline-header.js';
+export { rateLimitedResponse } from './http-response.js';
+export {
+  INBOUND_DEFAULTS,
+  INBOUND_OPTION_KEYS,
+  normalizeInboundOptions,
+  splitOptions,
+  parseClientKey,
+  clientAddress,
+  failedResponse,
+  isFailedResponse,
+} from './http-inbound.js';
+export type {
+  ClientKey,
+  ClientKeyRule,
+  InboundOptions,
+  NormalizedInboundOptions,
+  FailedResponseError,
+} from './http-inbound.js';

@@ -1,0 +1,229 @@
+import {
+  type Context,
+  type ExecuteOptions,
+  type HttpErrorResponse,
+  type ResilienceError,
+  createContext,
+  failedResponse,
+  toHttpResponse,
+} from '@palisade/core';
+import type { Request, Response } from 'express';
+import type { NormalizedExpressOptions } from './options.js';
+
+/**
+ * What a handler behind palisade's middleware can read, as `res.locals.palisade` (and `req.signal`
+ * for the signal).
+ */
+export interface PalisadeRequestInfo {
+  /**
+   * Aborted when the request times out, its deadline passes or the client goes away: pass it to
+   * `fetch`, database drivers and streams so abandoned work stops.
+   */
+  readonly signal: AbortSignal;
+  /** Epoch ms by which the response must be sent, when a timeout or an inbound deadline set one. */
+  readonly deadline: number | undefined;
+}
+
+const STATE = Symbol('palisade.request-state');
+type WithState = Response & { [STATE]?: RequestState };
+
+const passThrough = (): void => {};
+const returnThis = function (this: unknown): unknown {
+  return this;
+};
+
+/** Entity headers a handler may have set that must not leak onto palisade's own response. */
+const ENTITY_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'content-language',
+  'content-range',
+  'content-disposition',
+  'etag',
+  'last-modified',
+  'location',
+  'transfer-encoding',
+] as const;
+
+/** Writes `response` as raw Node output: no Express `send` (no ETag, no freshness work). */
+export function writeResponse(res: Response, response: HttpErrorResponse): void {
+  for (const name of ENTITY_HEADERS) res.removeHeader(name);
+  const body = JSON.stringify(response.body);
+  res.writeHead(response.status, response.headers);
+  res.end(body);
+}
+
+/**
+ * Lets a handler that is still running after palisade answered finish in silence: its writes are
+ * dropped and `headersSent` reads `false`, so Express's own error handling neither throws
+ * "headers already sent" nor destroys the connection.
+ */
+function seal(res: Response): void {
+  const r = res as unknown as Record<string, unknown>;
+  r.setHeader = returnThis;
+  r.appendHeader = returnThis;
+  r.removeHeader = passThrough;
+  r.writeHead = returnThis;
+  r.flushHeaders = passThrough;
+  r.addTrailers = passThrough;
+  r.write = (_chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+    const cb = typeof encoding === 'function' ? encoding : callback;
+    if (typeof cb === 'function') queueMicrotask(() => cb());
+    return true;
+  };
+  r.end = function end(this: unknown, chunk?: unknown, encoding?: unknown, callback?: unknown): unknown {
+    const cb = [chunk, encoding, callback].find((a) => typeof a === 'function') as (() => void) | undefined;
+    if (cb) queueMicrotask(() => cb());
+    return this;
+  };
+  Object.defineProperty(res, 'headersSent', { configurable: true, get: () => false });
+}
+
+const clientClosed = (): Error =>
+  new DOMException('The client closed the connection before the response was sent', 'AbortError');
+
+/**
+ * The state palisade keeps for one request, shared by every palisade middleware it passes through.
+ * The promise each middleware hands to `execute` settles when the response is over (`close`), when
+ * palisade answered for it, or when the client went away, so slots are held exactly as long as
+ * the request is in progress.
+ */
+export class RequestState implements PalisadeRequestInfo {
+  readonly req: Request;
+  readonly res: Response;
+  /** The innermost palisade Context: the handler's signal and deadline. */
+  ctx: Context | undefined = undefined;
+  /** Some middleware handed the request on (a handler may be running). */
+  nextCalled = false;
+  /** palisade sent its own response (`error` says why). */
+  answered = false;
+  error: unknown = undefined;
+  /** The client went away before the response was sent. */
+  aborted = false;
+  status = 0;
+  #done = false;
+  #root: AbortController | undefined = undefined;
+  #settled: Promise<void> | undefined = undefined;
+  #resolve: (() => void) | undefined = undefined;
+
+  constructor(req: Request, res: Response) {
+    this.req = req;
+    this.res = res;
+    res.once('close', () => this.#onClose());
+  }
+
+  /** The state of this request, created by the first palisade middleware it reaches. */
+  static of(req: Request, res: Response): RequestState {
+    let state = (res as WithState)[STATE];
+    if (state === undefined) {
+      state = new RequestState(req, res);
+      (res as WithState)[STATE] = state;
+      res.locals.palisade = state;
+      Object.defineProperty(req, 'signal', { configurable: true, enumerable: false, get: () => state?.signal });
+    }
+    return state;
+  }
+
+  get signal(): AbortSignal {
+    return this.ctx ? this.ctx.signal : this.#rootController().signal;
+  }
+
+  get deadline(): number | undefined {
+    return this.ctx?.deadline;
+  }
+
+  #rootController(): AbortController {
+    let root = this.#root;
+    if (root === undefined) {
+      root = this.#root = new AbortController();
+      if (this.aborted) root.abort(clientClosed());
+    }
+    return root;
+  }
+
+  /**
+   * What a middleware passes to `execute`: the outer palisade Context (so deadlines and aborts
+   * flow inward), or the request's own signal for the outermost one. `deadline` (an inbound
+   * deadline) only ever shortens what is already there.
+   */
+  executeOptions(deadline: number | undefined): ExecuteOptions | Context {
+    const outer = this.ctx;
+    if (outer === undefined) return { signal: this.#rootController().signal, deadline };
+    if (deadline === undefined || (outer.deadline !== undefined && outer.deadline <= deadline)) return outer;
+    const ctx = createContext(outer);
+    ctx.deadline = deadline;
+    return ctx;
+  }
+
+  /**
+   * Settles when the request is over; then resolves, or rejects with what the policies should see:
+   * palisade's own error when it answered, the abort reason when the client went away, a
+   * `FailedResponseError` when `isFailure` says the handler's response is a failure.
+   */
+  outcome(isFailure: (response: { status: number }) => boolean): Promise<void> {
+    let settled = this.#settled;
+    if (settled === undefined) {
+      settled = this.#settled = this.#done
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.#resolve = resolve;
+          });
+    }
+    return settled.then(() => {
+      if (this.answered) throw this.error;
+      if (this.aborted) throw this.#rootController().signal.reason;
+      if (isFailure({ status: this.status })) throw failedResponse(this.status);
+    });
+  }
+
+  /**
+   * Sends palisade's response for `error` (mapped by core's `toHttpResponse`, or `onRejected`'s),
+   * unless the response has started already. Returns whether palisade answered.
+   */
+  answer(error: unknown, options: NormalizedExpressOptions): boolean {
+    if (this.answered) return true;
+    if (this.#done || this.res.headersSent) return false;
+    const response = toHttpResponse(error, options.http);
+    if (response === undefined) return false;
+    this.answered = true;
+    this.error = error;
+    this.send(response, error as ResilienceError, options);
+    if (this.nextCalled) seal(this.res);
+    this.#finish();
+    return true;
+  }
+
+  /** Sends `response` (or what `onRejected` makes of it). */
+  send(response: HttpErrorResponse, error: ResilienceError, options: NormalizedExpressOptions): void {
+    const res = this.res;
+    let chosen = response;
+    if (options.onRejected) {
+      try {
+        const custom = options.onRejected({ error, response, req: this.req, res });
+        if (res.headersSent) return;
+        if (custom) chosen = custom;
+      } catch {
+        // A failing custom handler still leaves the client with palisade's own answer.
+        if (res.headersSent) return;
+      }
+    }
+    writeResponse(res, chosen);
+  }
+
+  #onClose(): void {
+    if (this.#done) return;
+    if (this.res.writableFinished) this.status = this.res.statusCode;
+    else {
+      this.aborted = true;
+      this.#root?.abort(clientClosed());
+    }
+    this.#finish();
+  }
+
+  #finish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#resolve?.();
+  }
+}

@@ -1,0 +1,94 @@
+import {
+  type Context as PolicyContext,
+  type ExecuteOptions,
+  type HttpErrorResponse,
+  type ResilienceError,
+  createContext,
+} from '@palisade/core';
+import type { Context } from 'hono';
+import type { NormalizedHonoOptions } from './options.js';
+
+/** What a handler behind palisade's middleware can read, as `c.get('palisade')`. */
+export interface PalisadeRequestInfo {
+  /**
+   * Aborted when the request times out, its deadline passes or the client goes away: pass it to
+   * `fetch`, database drivers and streams so abandoned work stops.
+   */
+  readonly signal: AbortSignal;
+  /** Epoch ms by which the response must be sent, when a timeout or an inbound deadline set one. */
+  readonly deadline: number | undefined;
+}
+
+/** The Hono `Env` of palisade's middleware: `c.get('palisade')` is typed in handlers after it. */
+export type PalisadeEnv = { Variables: { palisade: PalisadeRequestInfo } };
+
+/** The state palisade keeps for one request, shared by every palisade middleware it passes through. */
+export class RequestState implements PalisadeRequestInfo {
+  readonly c: Context;
+  /** The innermost palisade Context: the handler's signal and deadline. */
+  ctx: PolicyContext | undefined = undefined;
+  /** palisade answered for this request (`error` says why). */
+  answered = false;
+  error: unknown = undefined;
+
+  constructor(c: Context) {
+    this.c = c;
+  }
+
+  /** The state of this request, created by the first palisade middleware it reaches. */
+  static of(c: Context): RequestState {
+    let state = c.get('palisade') as RequestState | undefined;
+    if (!(state instanceof RequestState)) {
+      state = new RequestState(c);
+      c.set('palisade', state);
+    }
+    return state;
+  }
+
+  get signal(): AbortSignal {
+    return this.ctx ? this.ctx.signal : this.c.req.raw.signal;
+  }
+
+  get deadline(): number | undefined {
+    return this.ctx?.deadline;
+  }
+
+  /** The client went away (the Request's own signal aborted). */
+  get clientGone(): boolean {
+    return this.c.req.raw.signal.aborted;
+  }
+
+  /**
+   * What a middleware passes to `execute`: the outer palisade Context (so deadlines and aborts
+   * flow inward), or the Request's own signal for the outermost one. `deadline` (an inbound
+   * deadline) only ever shortens what is already there.
+   */
+  executeOptions(deadline: number | undefined): ExecuteOptions | PolicyContext {
+    const outer = this.ctx;
+    if (outer === undefined) return { signal: this.c.req.raw.signal, deadline };
+    if (deadline === undefined || (outer.deadline !== undefined && outer.deadline <= deadline)) return outer;
+    const ctx = createContext(outer);
+    ctx.deadline = deadline;
+    return ctx;
+  }
+}
+
+/** Builds palisade's response (or what `onRejected` makes of it). */
+export async function rejectionResponse(
+  c: Context,
+  response: HttpErrorResponse,
+  error: ResilienceError,
+  options: NormalizedHonoOptions,
+): Promise<Response> {
+  let chosen: Response | HttpErrorResponse = response;
+  if (options.onRejected) {
+    try {
+      const custom = await options.onRejected({ error, response, c });
+      if (custom) chosen = custom;
+    } catch {
+      // A failing custom handler still leaves the client with palisade's own answer.
+    }
+  }
+  if (chosen instanceof Response) return chosen;
+  return c.body(JSON.stringify(chosen.body), chosen.status as 429, chosen.headers);
+}
