@@ -1,0 +1,146 @@
+import type { EventListener, ResilienceEvent } from '@palisade/core';
+import { bucketIndex } from './histogram.js';
+import { type MetricsOptions, type NormalizedMetricsOptions, normalizeMetricsOptions } from './options.js';
+import { instrumentOpenTelemetry } from './opentelemetry.js';
+import { FAILURE, type PolicySnapshot, PolicyStats, typeIndex } from './series.js';
+import { Timeline } from './timeline.js';
+
+/** Options of {@link Metrics.snapshot}. */
+export interface SnapshotOptions {
+  /** Include each policy's tracked keys (`PolicySnapshot.keys`). @default true */
+  keys?: boolean;
+}
+
+/** Everything the sink has aggregated, at one instant. */
+export interface MetricsSnapshot {
+  /** When it was taken (the metrics clock), epoch ms. */
+  time: number;
+  /** One entry per policy (kind + name), in the order they were first seen. */
+  policies: PolicySnapshot[];
+}
+
+/** The sink returned by {@link createMetrics}. */
+export interface Metrics {
+  /**
+   * Receives the events of any policy, pipeline, `createFetch` or middleware: pass it as their
+   * `onEvent`. Aggregation is O(1) per event and allocates nothing for known policies and keys.
+   * @example const breaker = circuitBreaker({ name: 'payments', onEvent: metrics.onEvent });
+   */
+  readonly onEvent: EventListener;
+  /** Counts, breaker states, queue depths and latency per policy and key, as plain data. */
+  snapshot(options?: SnapshotOptions): MetricsSnapshot;
+  /** Forgets everything aggregated so far (counters restart from 0). */
+  reset(): void;
+}
+
+/** What the exporters and the dashboard of this package read; not part of the public API. */
+export interface MetricsInternals {
+  readonly options: NormalizedMetricsOptions;
+  readonly bounds: Float64Array;
+  policies(): IterableIterator<PolicyStats>;
+}
+
+const INTERNALS = new WeakMap<Metrics, MetricsInternals>();
+
+/** The internals of a `createMetrics()` sink, or a `TypeError` naming `option`. */
+export function internalsOf(pkgFunction: string, metrics: unknown): MetricsInternals {
+  const internals = INTERNALS.get(metrics as Metrics);
+  if (internals === undefined) {
+    throw new TypeError(
+      `@palisade/metrics: ${pkgFunction} "metrics" must be the result of createMetrics() (got ${metrics === null ? 'null' : typeof metrics})`,
+    );
+  }
+  return internals;
+}
+
+/** Name of the policy that collects the events of policies beyond `maxPolicies`. */
+export const OVERFLOW_NAME = '(overflow)';
+
+/**
+ * Creates the one metrics sink of a service: pass `metrics.onEvent` as the `onEvent` of every
+ * policy, then read `metrics.snapshot()`, scrape it with `prometheusHandler`, report it through
+ * OpenTelemetry (`meter` option) or watch it live with `dashboard`.
+ *
+ * Memory is bounded: at most `maxPolicies` policies (then one `"(overflow)"` policy per kind), at
+ * most `maxKeysPerPolicy` keys each (least recently seen evicted), a fixed timeline per policy.
+ *
+ * @example
+ * const metrics = createMetrics();
+ * const api = pipeline(timeout({ ms: '2s', onEvent: metrics.onEvent }), breaker);
+ * http.createServer(prometheusHandler({ metrics })).listen(9464);
+ */
+export function createMetrics(options?: MetricsOptions): Metrics {
+  const opts = normalizeMetricsOptions(options);
+  const bounds = Float64Array.from(opts.buckets);
+  const slots = Math.ceil(opts.historyMs / opts.resolutionMs);
+  const byKind = new Map<string, Map<string, PolicyStats>>();
+  const all: PolicyStats[] = [];
+  let last: PolicyStats | undefined;
+  let record: ((stats: PolicyStats, durationMs: number) => void) | undefined;
+
+  const create = (policy: string, name: string): PolicyStats => {
+    const timeline = new Timeline(slots, opts.resolutionMs, bounds.length + 1);
+    const stats = new PolicyStats(policy, name, bounds, opts.maxKeysPerPolicy, opts.maxTransitions, timeline);
+    all.push(stats);
+    return stats;
+  };
+
+  let tracked = 0;
+  const lookup = (policy: string, name: string): PolicyStats => {
+    let names = byKind.get(policy);
+    if (names === undefined) byKind.set(policy, (names = new Map()));
+    let stats = names.get(name);
+    if (stats !== undefined) return stats;
+    if (tracked >= opts.maxPolicies) {
+      stats = names.get(OVERFLOW_NAME);
+      if (stats === undefined) names.set(OVERFLOW_NAME, (stats = create(policy, OVERFLOW_NAME)));
+      return stats;
+    }
+    tracked++;
+    stats = create(policy, name);
+    names.set(name, stats);
+    return stats;
+  };
+
+  const onEvent: EventListener = (event: ResilienceEvent) => {
+    const index = typeIndex(event.type);
+    if (index === undefined) return;
+    let stats = last;
+    if (stats === undefined || stats.name !== event.name || stats.policy !== event.policy) {
+      stats = last = lookup(event.policy, event.name);
+    }
+    let durationMs = 0;
+    let bucket = -1;
+    if (index <= FAILURE) {
+      const ms = (event as { durationMs?: number }).durationMs;
+      if (typeof ms === 'number' && ms >= 0) {
+        durationMs = ms;
+        bucket = bucketIndex(bounds, ms);
+        if (record !== undefined) record(stats, ms);
+      }
+    }
+    stats.add(event, index, durationMs, bucket);
+  };
+
+  const metrics: Metrics = {
+    onEvent,
+    snapshot(snapshotOptions?: SnapshotOptions): MetricsSnapshot {
+      const withKeys = snapshotOptions?.keys !== false;
+      const now = opts.clock.now();
+      return { time: now, policies: all.map((stats) => stats.snapshot(now, opts.recentMs, withKeys)) };
+    },
+    reset(): void {
+      byKind.clear();
+      all.length = 0;
+      tracked = 0;
+      last = undefined;
+    },
+  };
+  INTERNALS.set(metrics, {
+    options: opts,
+    bounds,
+    policies: () => all.values(),
+  });
+  if (opts.meter) record = instrumentOpenTelemetry(opts.meter, () => all.values(), opts.buckets);
+  return metrics;
+}

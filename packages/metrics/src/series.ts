@@ -1,0 +1,318 @@
+import type { ResilienceEvent, ResilienceEventType } from '@palisade/core';
+import { LRUCache } from 'lru-cache';
+import { Histogram, type HistogramSnapshot, quantile } from './histogram.js';
+import { LATENCY_OFFSET, TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from './timeline.js';
+
+/**
+ * Position of each event type in a series' counters. A `Record` over the union, so adding a type
+ * to core's `ResilienceEventMap` fails to compile here until it is counted.
+ */
+const TYPE_INDEX: Readonly<Record<ResilienceEventType, number>> = Object.freeze({
+  success: 0,
+  failure: 1,
+  retry: 2,
+  timeout: 3,
+  'circuit.rejected': 4,
+  'bulkhead.rejected': 5,
+  'ratelimit.rejected': 6,
+  'ratelimit.queued': 7,
+  'hedge.sent': 8,
+  'hedge.won': 9,
+  fallback: 10,
+  'retry.budget-exhausted': 11,
+  'hedge.budget-exhausted': 12,
+  'ratelimit.store-error': 13,
+  // From here on, events that change state (see STATEFUL).
+  'bulkhead.queued': 14,
+  'limit.changed': 15,
+  'circuit.open': 16,
+  'circuit.half-open': 17,
+  'circuit.close': 18,
+  'circuit.isolated': 19,
+});
+
+/** Every event type, in counter order. */
+export const EVENT_TYPES: readonly ResilienceEventType[] = Object.freeze(
+  (Object.keys(TYPE_INDEX) as ResilienceEventType[]).sort((a, b) => TYPE_INDEX[a] - TYPE_INDEX[b]),
+);
+const TYPE_COUNT = EVENT_TYPES.length;
+/** Counter index of `failure`: types up to it (`success`, `failure`) carry `durationMs`. */
+export const FAILURE: number = TYPE_INDEX.failure;
+const STATEFUL = TYPE_INDEX['bulkhead.queued'];
+
+/** The counter index of an event type, or `undefined` for a type this version does not know. */
+export const typeIndex = (type: string): number | undefined => TYPE_INDEX[type as ResilienceEventType];
+
+/** Timeline column of each event type (-1: not on the timeline). */
+const COLUMN: Int8Array = (() => {
+  const column = new Int8Array(TYPE_COUNT).fill(-1);
+  const set = (type: ResilienceEventType, name: TimelineColumn) => {
+    column[TYPE_INDEX[type]] = TIMELINE_COLUMNS.indexOf(name);
+  };
+  set('success', 'success');
+  set('failure', 'failure');
+  set('retry', 'retry');
+  set('timeout', 'timeout');
+  set('circuit.rejected', 'rejected');
+  set('bulkhead.rejected', 'rejected');
+  set('ratelimit.rejected', 'rejected');
+  return column;
+})();
+
+/** A circuit breaker's state. */
+export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated';
+
+const STATE_OF: Partial<Record<ResilienceEventType, CircuitState>> = {
+  'circuit.open': 'open',
+  'circuit.half-open': 'half-open',
+  'circuit.close': 'closed',
+  'circuit.isolated': 'isolated',
+};
+
+/** How many events of each type a series has seen. */
+export type EventCounts = Record<ResilienceEventType, number>;
+
+/** What a snapshot reports for a policy or one of its keys. */
+export interface SeriesSnapshot {
+  /** Events seen, per type (every type is present, most are 0). */
+  counts: EventCounts;
+  /** Calls that ended: `success + failure`. */
+  calls: number;
+  /** Calls shed without running: `circuit.rejected + bulkhead.rejected + ratelimit.rejected`. */
+  rejected: number;
+  /** `failure / calls`, or `undefined` before the first call. */
+  errorRate: number | undefined;
+  /** Durations of calls (`durationMs` of `success` and `failure` events). */
+  latency: HistogramSnapshot;
+  /** Time of the last event (the policy's clock), 0 if none. */
+  lastEventTime: number;
+}
+
+/** One key of a policy (`event.key`), in a snapshot. */
+export interface KeySnapshot extends SeriesSnapshot {
+  key: string;
+}
+
+/** A breaker state change, as kept in a policy's history. */
+export interface CircuitTransition {
+  /** When it changed (the policy's clock). */
+  time: number;
+  /** The state it entered. */
+  state: CircuitState;
+  /** The key of the call that caused it, when the event had one. */
+  key?: string;
+  /** For `open`: the failure rate (0–1) that tripped it. */
+  failureRate?: number;
+  /** For `open`: the slow-call rate (0–1) that tripped it. */
+  slowCallRate?: number;
+  /** For `open`: how long it stays open, in ms. */
+  openMs?: number;
+}
+
+/** A breaker's state in a snapshot. */
+export interface CircuitSnapshot {
+  state: CircuitState;
+  /** When it entered `state` (the policy's clock). */
+  since: number;
+  /** The last state changes, newest first (at most `maxTransitions`). */
+  transitions: CircuitTransition[];
+}
+
+/** Rates and percentiles over the last `windowMs`, read from the timeline. */
+export interface RecentSnapshot {
+  windowMs: number;
+  /** Events per second over the window. `rejected` = calls shed by breakers, bulkheads and limiters. */
+  perSecond: Record<TimelineColumn, number>;
+  /** `failure / (success + failure)` over the window, or `undefined` when no call ended. */
+  errorRate: number | undefined;
+  /** Latency percentiles over the window, in ms (`undefined` when no call ended). */
+  p50: number | undefined;
+  p90: number | undefined;
+  p99: number | undefined;
+}
+
+/** One policy (kind + name) in a snapshot. */
+export interface PolicySnapshot extends SeriesSnapshot {
+  /** The pattern kind (`event.policy`): `'retry'`, `'circuit-breaker'`, … */
+  policy: string;
+  /** The instance name (`event.name`). `"(overflow)"` collects policies beyond `maxPolicies`. */
+  name: string;
+  /** Present for breakers (kind `circuit-breaker`, or any policy that emitted `circuit.*`). */
+  circuit?: CircuitSnapshot;
+  /** Present once a bulkhead reported its queue (`bulkhead.queued`): last and highest depth. */
+  bulkhead?: { queued: number; maxQueued: number };
+  /** The concurrency limit, once an adaptive limit reported one (`limit.changed`). */
+  limit?: number;
+  /** Rates and percentiles over the last `recentMs`. */
+  recent: RecentSnapshot;
+  /** Keys tracked now, most recently seen first (empty when the snapshot was taken without keys). */
+  keys: KeySnapshot[];
+  /** How many keys are tracked (≤ `maxKeysPerPolicy`). */
+  trackedKeys: number;
+  /** Keys evicted so far to respect `maxKeysPerPolicy`. */
+  evictedKeys: number;
+}
+
+/** Counters and latency of one policy or key. */
+export class Series {
+  readonly counts = new Float64Array(TYPE_COUNT);
+  readonly latency: Histogram;
+  lastTime = 0;
+
+  constructor(bounds: Float64Array) {
+    this.latency = new Histogram(bounds);
+  }
+
+  add(index: number, time: number, durationMs: number, bucket: number): void {
+    this.counts[index] = (this.counts[index] as number) + 1;
+    this.lastTime = time;
+    if (bucket >= 0) this.latency.add(durationMs, bucket);
+  }
+
+  snapshot(): SeriesSnapshot {
+    const counts = {} as EventCounts;
+    for (let i = 0; i < TYPE_COUNT; i++) counts[EVENT_TYPES[i] as ResilienceEventType] = this.counts[i] as number;
+    const calls = counts.success + counts.failure;
+    return {
+      counts,
+      calls,
+      rejected: counts['circuit.rejected'] + counts['bulkhead.rejected'] + counts['ratelimit.rejected'],
+      errorRate: calls === 0 ? undefined : counts.failure / calls,
+      latency: this.latency.snapshot(),
+      lastEventTime: this.lastTime,
+    };
+  }
+}
+
+/** Everything kept for one policy: totals, bounded keys, breaker history, timeline. */
+export class PolicyStats {
+  readonly policy: string;
+  readonly name: string;
+  readonly total: Series;
+  readonly keys: LRUCache<string, Series> | undefined;
+  readonly timeline: Timeline;
+  readonly transitions: CircuitTransition[] = [];
+  evictedKeys = 0;
+  circuit: CircuitState | undefined;
+  circuitSince = 0;
+  queued: number | undefined;
+  maxQueued = 0;
+  limit: number | undefined;
+  /** OpenTelemetry attributes of this policy, built once (see opentelemetry.ts). */
+  attributes: Readonly<Record<string, string>> | undefined;
+  readonly #bounds: Float64Array;
+  readonly #maxTransitions: number;
+
+  constructor(
+    policy: string,
+    name: string,
+    bounds: Float64Array,
+    maxKeys: number,
+    maxTransitions: number,
+    timeline: Timeline,
+  ) {
+    this.policy = policy;
+    this.name = name;
+    this.#bounds = bounds;
+    this.#maxTransitions = maxTransitions;
+    this.total = new Series(bounds);
+    this.timeline = timeline;
+    this.keys =
+      maxKeys > 0
+        ? new LRUCache<string, Series>({
+            max: maxKeys,
+            dispose: (_value, _key, reason) => {
+              if (reason === 'evict') this.evictedKeys++;
+            },
+          })
+        : undefined;
+    if (policy === 'circuit-breaker') this.circuit = 'closed';
+  }
+
+  /** Counts one event (`index` from {@link typeIndex}); O(1) apart from the key's LRU touch. */
+  add(event: ResilienceEvent, index: number, durationMs: number, bucket: number): void {
+    const time = event.time;
+    if (this.total.lastTime === 0 && this.circuit === 'closed') this.circuitSince = time;
+    this.total.add(index, time, durationMs, bucket);
+    const key = event.key;
+    if (key !== undefined && this.keys !== undefined) {
+      let series = this.keys.get(key);
+      if (series === undefined) {
+        series = new Series(this.#bounds);
+        this.keys.set(key, series);
+      }
+      series.add(index, time, durationMs, bucket);
+    }
+    this.timeline.add(time, COLUMN[index] as number, bucket);
+    if (index >= STATEFUL) this.#change(event);
+  }
+
+  #change(event: ResilienceEvent): void {
+    if (event.type === 'bulkhead.queued') {
+      this.queued = event.queued;
+      if (event.queued > this.maxQueued) this.maxQueued = event.queued;
+      return;
+    }
+    if (event.type === 'limit.changed') {
+      this.limit = event.limit;
+      return;
+    }
+    const state = STATE_OF[event.type];
+    if (state === undefined) return;
+    this.circuit = state;
+    this.circuitSince = event.time;
+    if (this.#maxTransitions === 0) return;
+    const transition: CircuitTransition = { time: event.time, state };
+    if (event.key !== undefined) transition.key = event.key;
+    if (event.type === 'circuit.open') {
+      transition.failureRate = event.failureRate;
+      transition.slowCallRate = event.slowCallRate;
+      transition.openMs = event.openMs;
+    }
+    this.transitions.push(transition);
+    if (this.transitions.length > this.#maxTransitions) this.transitions.shift();
+  }
+
+  /** Rates and percentiles over the `windowMs` that ends at `now`. */
+  recent(now: number, windowMs: number): RecentSnapshot {
+    const { timeline } = this;
+    const to = timeline.epochOf(now);
+    const slots = Math.max(1, Math.round(windowMs / timeline.resolutionMs));
+    const sums = timeline.sum(to - slots + 1, to, new Float64Array(timeline.width));
+    const seconds = windowMs / 1_000;
+    const perSecond = {} as Record<TimelineColumn, number>;
+    TIMELINE_COLUMNS.forEach((column, i) => {
+      perSecond[column] = (sums[i] as number) / seconds;
+    });
+    const calls = (sums[0] as number) + (sums[1] as number);
+    return {
+      windowMs,
+      perSecond,
+      errorRate: calls === 0 ? undefined : (sums[1] as number) / calls,
+      p50: quantile(this.#bounds, sums, 0.5, LATENCY_OFFSET),
+      p90: quantile(this.#bounds, sums, 0.9, LATENCY_OFFSET),
+      p99: quantile(this.#bounds, sums, 0.99, LATENCY_OFFSET),
+    };
+  }
+
+  snapshot(now: number, recentMs: number, withKeys: boolean): PolicySnapshot {
+    const snap: PolicySnapshot = {
+      policy: this.policy,
+      name: this.name,
+      ...this.total.snapshot(),
+      recent: this.recent(now, recentMs),
+      keys: [],
+      trackedKeys: this.keys?.size ?? 0,
+      evictedKeys: this.evictedKeys,
+    };
+    if (this.circuit !== undefined) {
+      snap.circuit = { state: this.circuit, since: this.circuitSince, transitions: [...this.transitions].reverse() };
+    }
+    if (this.queued !== undefined) snap.bulkhead = { queued: this.queued, maxQueued: this.maxQueued };
+    if (this.limit !== undefined) snap.limit = this.limit;
+    if (withKeys && this.keys) {
+      for (const [key, series] of this.keys.entries()) snap.keys.push({ key, ...series.snapshot() });
+    }
+    return snap;
+  }
+}
