@@ -1,0 +1,28 @@
+// Overhead of @palisade/retry on a call that succeeds first time, against the bare await and
+// cockatiel's and p-retry's retry on the same call, in the same run. Goal: ≤ 2x the bare await.
+import { retry } from '@palisade/retry';
+import { handleAll, retry as cockatielRetry } from 'cockatiel';
+import pRetry from 'p-retry';
+import { compare } from './_harness.js';
+
+const fn = async () => 1;
+
+const palisadeDefault = retry(); // with its own retry budget (the default)
+const palisadeNoBudget = retry({ budget: false });
+const palisadeObserved = retry({ onEvent: () => {} });
+const cockatiel = cockatielRetry(handleAll, { maxAttempts: 3 });
+const signal = new AbortController().signal;
+
+await compare(
+  'retry() on a call that succeeds first time',
+  [
+    { name: 'bare await fn()', fn },
+    { name: 'palisade retry() (default budget)', fn: () => palisadeDefault.execute(fn) },
+    { name: 'palisade retry({ budget: false })', fn: () => palisadeNoBudget.execute(fn) },
+    { name: 'palisade retry() + caller signal', fn: () => palisadeDefault.execute(fn, { signal }) },
+    { name: 'palisade retry() + onEvent', fn: () => palisadeObserved.execute(fn) },
+    { name: 'cockatiel retry(handleAll, { maxAttempts: 3 })', fn: () => cockatiel.execute(fn) },
+    { name: 'p-retry (retries: 2)', fn: () => pRetry(fn, { retries: 2 }) },
+  ],
+  { iterations: 100_000, rounds: 7 },
+);

@@ -1,0 +1,231 @@
+import {
+  type Context,
+  type ExecuteOptions,
+  type Policy,
+  type PolicyContext,
+  abortReason,
+  createContext,
+  isAborted,
+  isPolicyContext,
+} from '@palisade/core';
+import type { Backoff, BackoffFunction } from './backoff.js';
+import type { RetryBudget } from './budget.js';
+import { type NormalizedRetryOptions, type RetryOptions, normalizeRetryOptions } from './options.js';
+
+/** The policy returned by {@link retry}. */
+export interface RetryPolicy extends Policy {
+  /** Attempts in all, the first call included. */
+  readonly maxAttempts: number;
+  /** The backoff in use. */
+  readonly backoff: Backoff | BackoffFunction;
+  /** The retry budget in use (shared or its own), or `undefined` with `budget: false`. */
+  readonly budget: RetryBudget | undefined;
+}
+
+type Fn<T> = (ctx: Context) => Promise<T> | T;
+
+/** The judged outcome of one attempt. */
+class Attempt<T> {
+  constructor(
+    readonly attempt: number,
+    readonly failed: boolean,
+    readonly error: unknown,
+    readonly value: T | undefined,
+    /** Worth another attempt, per `retryOn` (an abort never is). */
+    readonly retry: boolean,
+  ) {}
+}
+
+function failedAttempt<T>(
+  p: NormalizedRetryOptions,
+  options: ExecuteOptions | undefined,
+  ctx: PolicyContext,
+  error: unknown,
+): Attempt<T> {
+  const retry = !isAborted(options) && p.retryOn({ error, attempt: ctx.attempt, context: ctx });
+  return new Attempt<T>(ctx.attempt, true, error, undefined, retry);
+}
+
+function succeededAttempt<T>(
+  p: NormalizedRetryOptions,
+  options: ExecuteOptions | undefined,
+  ctx: PolicyContext,
+  value: T,
+): Attempt<T> {
+  const retry = p.checkValues && !isAborted(options) && p.retryOn({ value, attempt: ctx.attempt, context: ctx });
+  return new Attempt<T>(ctx.attempt, false, undefined, value, retry);
+}
+
+/** Runs attempt number `n` in a Context of its own, disposed when it settles. */
+async function runAttempt<T>(
+  p: NormalizedRetryOptions,
+  fn: Fn<T>,
+  options: ExecuteOptions | undefined,
+  n: number,
+): Promise<Attempt<T>> {
+  const ctx = createContext(options, n);
+  try {
+    return succeededAttempt(p, options, ctx, await fn(ctx));
+  } catch (error) {
+    return failedAttempt<T>(p, options, ctx, error);
+  } finally {
+    ctx.dispose();
+  }
+}
+
+/** `retryAfterMs` of an error that carries one (palisade rejections, the fetch adapter's errors). */
+function retryAfterOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const ms = (error as { retryAfterMs?: unknown }).retryAfterMs;
+  return typeof ms === 'number' && ms >= 0 ? ms : undefined;
+}
+
+function backoffMs(p: NormalizedRetryOptions, retry: number, error: unknown, previousMs: number): number {
+  const { backoff } = p;
+  const ms = typeof backoff === 'function' ? backoff(retry, error) : backoff.delay(retry, p.random, previousMs);
+  return Number.isNaN(ms) ? 0 : Math.max(ms, 0); // negatives and NaN count as 0
+}
+
+/** Ends the call with `outcome`: returns its value or throws its error, after the event. */
+function settle<T>(
+  p: NormalizedRetryOptions,
+  options: ExecuteOptions | undefined,
+  outcome: Attempt<T>,
+  start: number,
+): T {
+  if (p.emit) {
+    const durationMs = p.clock.now() - start;
+    const { attempt } = outcome;
+    if (!outcome.failed && !outcome.retry) p.emit({ type: 'success', key: options?.key, attempt, durationMs });
+    else p.emit({ type: 'failure', key: options?.key, attempt, durationMs, error: outcome.error });
+  }
+  if (outcome.failed) throw outcome.error;
+  return outcome.value as T;
+}
+
+/**
+ * The retry loop, entered once attempt 1 did not simply succeed: decide, wait, try again. Gives up
+ * with the last outcome when it is not worth retrying, when attempts, the deadline, the budget or
+ * `maxDelayMs` say so, and rejects with the abort reason when the caller aborts while it waits.
+ */
+async function retrying<T>(
+  p: NormalizedRetryOptions,
+  fn: Fn<T>,
+  options: ExecuteOptions | undefined,
+  first: Attempt<T>,
+  start: number,
+): Promise<T> {
+  const { clock, emit, budget, maxDelayMs } = p;
+  let outcome = first;
+  let previousMs = 0;
+  for (;;) {
+    if (!outcome.retry) return settle(p, options, outcome, start);
+    budget?.recordFailure();
+    const n = outcome.attempt;
+    if (n >= p.maxAttempts) return settle(p, options, outcome, start);
+    const backoff = backoffMs(p, n, outcome.error, previousMs);
+    let delayMs = backoff;
+    const retryAfterMs = outcome.failed ? retryAfterOf(outcome.error) : undefined;
+    if (retryAfterMs !== undefined) {
+      // The server's "come back later" is a floor; one beyond our cap means give up now.
+      if (retryAfterMs > maxDelayMs) return settle(p, options, outcome, start);
+      if (retryAfterMs > delayMs) delayMs = retryAfterMs;
+    }
+    if (delayMs > maxDelayMs) delayMs = maxDelayMs;
+    const deadline = options?.deadline;
+    if (deadline !== undefined && clock.now() + delayMs >= deadline) return settle(p, options, outcome, start);
+    const key = options?.key;
+    if (budget && !budget.tryWithdraw()) {
+      if (emit) emit({ type: 'retry.budget-exhausted', key, attempt: n + 1, error: outcome.error });
+      return settle(p, options, outcome, start);
+    }
+    if (emit) {
+      if (outcome.failed) emit({ type: 'retry', key, attempt: n + 1, delayMs, error: outcome.error });
+      else emit({ type: 'retry', key, attempt: n + 1, delayMs, value: outcome.value });
+    }
+    try {
+      // The parent's signal: a policy Context creates it only now, on this slow path.
+      if (delayMs > 0) await clock.sleep(delayMs, options?.signal);
+      if (isAborted(options)) throw abortReason(options);
+    } catch (reason) {
+      if (emit) emit({ type: 'failure', key, attempt: n, durationMs: clock.now() - start, error: reason });
+      throw reason;
+    }
+    previousMs = backoff;
+    outcome = await runAttempt(p, fn, options, n + 1);
+  }
+}
+
+/** Attempt 1 failed: judge it (in its Context), dispose of the Context, go on retrying. */
+function recover<T>(
+  p: NormalizedRetryOptions,
+  fn: Fn<T>,
+  options: ExecuteOptions | undefined,
+  ctx: PolicyContext,
+  error: unknown,
+  start: number,
+): Promise<T> {
+  const first = failedAttempt<T>(p, options, ctx, error);
+  ctx.dispose();
+  return retrying(p, fn, options, first, start);
+}
+
+/**
+ * Retries a failed call with backoff and jitter, within a retry budget. `maxAttempts` counts the
+ * first call; `retryOn` picks what is worth retrying (errors except palisade's own rejections, by
+ * default; values too, if you say so). A `retryAfterMs` on the error is a floor for the next delay;
+ * no delay exceeds `maxDelayMs`; no retry starts past the deadline (`ctx.deadline`); a caller abort
+ * rejects at once, even mid-backoff. When it gives up, the last error is thrown as it is (or the
+ * last value returned).
+ *
+ * The first attempt runs without an `async` frame: a call that succeeds first time costs a Context
+ * and one `.then`.
+ *
+ * @example
+ * const withRetry = retry({ maxAttempts: 4, backoff: exponential({ initialMs: '200ms' }) });
+ * const user = await withRetry.execute(({ signal }) => fetchUser(id, { signal }));
+ */
+export function retry(options?: RetryOptions): RetryPolicy {
+  const p = normalizeRetryOptions(options);
+  const { clock, emit, budget } = p;
+  /** Nothing to do when attempt 1 succeeds: no event, no value check. */
+  const lean = emit === undefined && !p.checkValues;
+
+  return {
+    name: p.name,
+    maxAttempts: p.maxAttempts,
+    backoff: p.backoff,
+    budget,
+    execute<T>(fn: Fn<T>, executeOptions?: ExecuteOptions): Promise<T> {
+      if (executeOptions !== undefined && isAborted(executeOptions)) return Promise.reject(abortReason(executeOptions));
+      if (budget !== undefined) budget.deposit();
+      const start = emit === undefined ? 0 : clock.now();
+      const ctx = createContext(executeOptions, 1);
+      let promise: Promise<T>;
+      try {
+        const result = fn(ctx);
+        promise = result instanceof Promise ? result : Promise.resolve(result);
+      } catch (error) {
+        promise = Promise.reject(error);
+      }
+      // Closures written inline: a named one would cost a `name` definition per call under
+      // esbuild's keepNames (tsx, vitest).
+      // With no parent signal, ctx never listens to anything: success needs no disposal.
+      if (
+        lean &&
+        (executeOptions === undefined || (!isPolicyContext(executeOptions) && executeOptions.signal === undefined))
+      ) {
+        return promise.then(undefined, (error: unknown) => recover(p, fn, executeOptions, ctx, error, start));
+      }
+      return promise.then(
+        (value) => {
+          const first = succeededAttempt(p, executeOptions, ctx, value);
+          ctx.dispose();
+          if (first.retry) return retrying(p, fn, executeOptions, first, start);
+          return settle(p, executeOptions, first, start);
+        },
+        (error: unknown) => recover(p, fn, executeOptions, ctx, error, start),
+      );
+    },
+  };
+}
