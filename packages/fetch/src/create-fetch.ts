@@ -1,0 +1,171 @@
+import {
+  type Clock,
+  type Context,
+  DEADLINE_HEADER,
+  type ExecuteOptions,
+  type Policy,
+  formatDeadlineHeader,
+} from '@palisade/core';
+import { timeout } from '@palisade/timeout';
+import { currentDeadline } from './deadline-context.js';
+import { HttpStatusError } from './http-status-error.js';
+import { isIdempotent } from './idempotency.js';
+import { type CreateFetchOptions, PKG, normalizeFetchOptions } from './options.js';
+import { PolicyTable, type Selection } from './policy-table.js';
+import { type PreparedRequest, attemptInit, prepareRequest } from './request.js';
+import { parseRetryAfter } from './retry-after.js';
+
+/** The longest delay a runtime timer takes: the deadline guard's own timeout never fires first. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** What every call of one `createFetch` shares. */
+interface Shared {
+  readonly fetch: typeof fetch | undefined;
+  readonly clock: Clock;
+  /** `retryable[status] === 1` for the statuses in `retryOnStatus`. */
+  readonly retryable: Uint8Array;
+  readonly deadlineHeader: string | undefined;
+}
+
+const discard = (response: Response): void => {
+  response.body?.cancel().catch(() => {});
+};
+
+/**
+ * One call of the wrapped fetch: sends each attempt, turns a retryable status into an
+ * {@link HttpStatusError} for the policies, and keeps the latest such response (the one to return
+ * if the pipeline ends on it) while cancelling the body of every other.
+ */
+class FetchCall {
+  readonly req: PreparedRequest;
+  readonly shared: Shared;
+  /** The latest response that failed with a retryable status, body unread. */
+  failed: Response | undefined = undefined;
+  done = false;
+  readonly attempt = (ctx: Context): Promise<Response> => this.send(ctx);
+
+  constructor(req: PreparedRequest, shared: Shared) {
+    this.req = req;
+    this.shared = shared;
+  }
+
+  async send(ctx: Context): Promise<Response> {
+    const { req, shared } = this;
+    const own = ctx.signal;
+    // The caller's signal must still abort the body after the policies have let go of the call.
+    const signal = req.signal === undefined ? own : AbortSignal.any([req.signal, own]);
+    const deadline = ctx.deadline;
+    const value =
+      deadline === undefined || shared.deadlineHeader === undefined
+        ? undefined
+        : formatDeadlineHeader(deadline, shared.clock.now());
+    const init = attemptInit(req, signal, shared.deadlineHeader, value);
+    const response = await (shared.fetch ?? fetch)(req.input, init);
+    if (this.done) {
+      // A hedge that lost, settling after the call ended: nobody will read it.
+      discard(response);
+      return response;
+    }
+    if (shared.retryable[response.status] === 1) {
+      if (this.failed !== undefined) discard(this.failed);
+      this.failed = response;
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), shared.clock.now());
+      throw new HttpStatusError(response, req.method, retryAfterMs);
+    }
+    return response;
+  }
+
+  /** Ends the call: the response to return for `error` (when it carries the kept one), cancelling the rest. */
+  end(error?: unknown): Response | undefined {
+    this.done = true;
+    const kept = this.failed;
+    this.failed = undefined;
+    if (kept === undefined) return undefined;
+    if (error instanceof HttpStatusError && error.response === kept) return kept;
+    discard(kept);
+    return undefined;
+  }
+}
+
+async function run(
+  req: PreparedRequest,
+  selection: Selection,
+  deadline: number | undefined,
+  guard: Policy,
+  shared: Shared,
+): Promise<Response> {
+  if (selection.replays && req.body !== 'reusable') {
+    if (req.body === 'one-shot') {
+      throw new TypeError(
+        `${PKG}: the request body is a one-shot stream, but ${req.method} ${req.url.host} may be sent more than once (retry or hedge). Pass a string, Blob, ArrayBuffer, FormData or URLSearchParams, or read the stream into one first.`,
+      );
+    }
+    req.buffered = await (req.request as Request).arrayBuffer();
+  }
+  const call = new FetchCall(req, shared);
+  const options: ExecuteOptions = { key: req.url.host, signal: req.signal, deadline };
+  const policy = selection.policy;
+  try {
+    let response: Response;
+    if (deadline === undefined) response = await (policy as Policy).execute(call.attempt, options);
+    else if (policy === undefined) response = await guard.execute(call.attempt, options);
+    else response = await guard.execute((ctx) => policy.execute(call.attempt, ctx), options);
+    call.end();
+    return response;
+  } catch (error) {
+    const response = call.end(error);
+    if (response !== undefined) return response;
+    throw error;
+  }
+}
+
+/**
+ * Wraps `fetch` with palisade policies, per host and per route. The result has exactly `fetch`'s
+ * signature: pass it wherever a `fetch` is expected.
+ *
+ * - Responses with a retryable status (`retryOnStatus`) are failures inside the pipeline, so retry
+ *   retries them (honouring `Retry-After`) and the breaker counts them; if the pipeline ends on one,
+ *   that `Response` is returned, as `fetch` would. Network errors and policy rejections throw.
+ * - Only idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE, or with `Idempotency-Key`) go
+ *   through a spec's `retry` and `hedge`, unless `retryNonIdempotent`.
+ * - Bodies are replayed across attempts; a one-shot stream body is refused when the request may be
+ *   sent twice. Discarded responses have their bodies cancelled, so no connection leaks.
+ * - The caller's `signal` aborts everything; a timeout aborts the underlying request.
+ * - Inside {@link runWithDeadline} (the Express and Hono middleware), the inbound deadline bounds
+ *   the call, and the time left is sent on as the `palisade-deadline-ms` header.
+ *
+ * @example
+ * const fetch = createFetch({
+ *   policy: { timeout: '10s', retry: { maxAttempts: 3 }, circuitBreaker: true },
+ *   routes: { 'GET api.example.com/search': { timeout: '2s', hedge: { delayMs: 200 } } },
+ * });
+ * const res = await fetch('https://api.example.com/users/1');
+ */
+export function createFetch(options?: CreateFetchOptions): typeof fetch {
+  const opts = normalizeFetchOptions(options);
+  const table = new PolicyTable(opts);
+  const { clock, onEvent } = opts;
+  const retryable = new Uint8Array(600);
+  for (const status of opts.retryOnStatus) retryable[status] = 1;
+  const shared: Shared = {
+    fetch: opts.fetch,
+    clock,
+    retryable,
+    deadlineHeader: opts.propagateDeadline ? DEADLINE_HEADER : undefined,
+  };
+  // Bounds a call by the ambient deadline when there is one (its own `ms` never binds).
+  const guard = timeout({ ms: MAX_TIMER_MS, name: 'deadline', clock, ...(onEvent ? { onEvent } : {}) });
+  const empty = table.empty;
+
+  const palisadeFetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const deadline = currentDeadline();
+    if (empty && deadline === undefined) return (opts.fetch ?? fetch)(input, init);
+    const req = prepareRequest(input, init);
+    if (req === undefined) return (opts.fetch ?? fetch)(input, init);
+    const { method, url } = req;
+    const selection = table.select(method, url.host, url.pathname, () => isIdempotent(method, req.headers));
+    if (selection.policy === undefined && deadline === undefined) return (opts.fetch ?? fetch)(input, init);
+    return run(req, selection, deadline, guard, shared);
+  };
+  return palisadeFetch as typeof fetch;
+}

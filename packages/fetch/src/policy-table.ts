@@ -1,0 +1,153 @@
+import {
+  type FromSpecOptions,
+  type Policy,
+  type PolicySpec,
+  type RouteMatcher,
+  SPEC_ORDER,
+  type SpecKey,
+  compileRoutes,
+  fromSpec,
+  pipeline,
+} from '@palisade/core';
+import { LRUCache } from 'lru-cache';
+import { FACTORIES } from './factories.js';
+import { type FetchPolicy, type NormalizedFetchOptions, isPolicy } from './options.js';
+
+/** The policy one request runs through. */
+export interface Selection {
+  /** `undefined`: straight to `fetch`. */
+  readonly policy: Policy | undefined;
+  /** Whether `policy` may send the request more than once (retry, hedge): its body must be replayable. */
+  readonly replays: boolean;
+}
+
+/** The two pipelines built from one spec for one host, sharing every policy instance. */
+interface SpecState {
+  /** All of the spec. */
+  readonly idempotent: Selection;
+  /** The spec without `retry` and `hedge` (the same object as `idempotent` with `retryNonIdempotent`). */
+  readonly other: Selection;
+}
+
+interface Entry {
+  /** Position in the table, part of the state's cache key. */
+  readonly id: number;
+  /** Where it is configured, for names and error messages: the route key or `policy`. */
+  readonly label: string;
+  /** A ready-made Policy, as one selection. */
+  readonly ready: Selection | undefined;
+  /** A spec, built per host on first use. */
+  readonly spec: PolicySpec | undefined;
+  /** A spec containing retry or hedge, which non-idempotent requests skip. */
+  readonly splits: boolean;
+}
+
+const REPLAYING: ReadonlySet<SpecKey> = new Set(['retry', 'hedge']);
+const NONE: Selection = Object.freeze({ policy: undefined, replays: false });
+
+const compose = (policies: Policy[]): Policy | undefined =>
+  policies.length === 0 ? undefined : policies.length === 1 ? policies[0] : pipeline(...policies);
+
+/**
+ * Which policy each request runs through: the most specific route, else the default `policy`.
+ * State built from specs lives in an LRU cache keyed by (route, host), so it is per host and per
+ * route, and bounded.
+ */
+export class PolicyTable {
+  readonly #routes: RouteMatcher<Entry> | undefined;
+  readonly #fallback: Entry | undefined;
+  readonly #states: LRUCache<string, SpecState>;
+  readonly #options: NormalizedFetchOptions;
+  #count = 0;
+
+  constructor(options: NormalizedFetchOptions) {
+    this.#options = options;
+    this.#states = new LRUCache<string, SpecState>({ max: options.maxKeys });
+    const keys = Object.keys(options.routes);
+    this.#routes =
+      keys.length === 0
+        ? undefined
+        : compileRoutes(
+            keys.map((key) => [key, this.#entry(`route "${key}"`, key, options.routes[key] as FetchPolicy)] as const),
+          );
+    this.#fallback = options.policy === undefined ? undefined : this.#entry('"policy"', 'fetch', options.policy);
+  }
+
+  /** True when no request can run through any policy. */
+  get empty(): boolean {
+    return this.#routes === undefined && this.#fallback === undefined;
+  }
+
+  #entry(where: string, label: string, value: FetchPolicy): Entry {
+    let entry: Entry;
+    if (isPolicy(value)) {
+      const ready = Object.freeze({ policy: value, replays: true });
+      entry = { id: this.#count++, label, ready, spec: undefined, splits: false };
+    } else {
+      // Built once now so that a bad spec throws at construction, naming where it is.
+      fromSpec(value, this.#specOptions(where, label));
+      const splits = SPEC_ORDER.some(
+        (key) => REPLAYING.has(key) && value[key] !== undefined && (value[key] as unknown) !== false,
+      );
+      entry = { id: this.#count++, label, ready: undefined, spec: value, splits };
+    }
+    return entry;
+  }
+
+  #specOptions(where: string, label: string): FromSpecOptions {
+    const { clock, onEvent } = this.#options;
+    return {
+      factories: FACTORIES,
+      path: `@palisade/fetch: ${where}`,
+      name: label,
+      clock,
+      ...(onEvent ? { onEvent } : {}),
+    };
+  }
+
+  #build(entry: Entry): SpecState {
+    const spec = entry.spec as PolicySpec;
+    const options = this.#specOptions(`"${entry.label}"`, entry.label);
+    const all: Policy[] = [];
+    const once: Policy[] = [];
+    let replays = false;
+    for (const key of SPEC_ORDER) {
+      const value = spec[key];
+      if (value === undefined || (value as unknown) === false) continue;
+      const policy = fromSpec({ [key]: value }, options);
+      all.push(policy);
+      if (REPLAYING.has(key)) replays = true;
+      else once.push(policy);
+    }
+    const idempotent: Selection = Object.freeze({ policy: compose(all), replays });
+    const other: Selection =
+      this.#options.retryNonIdempotent || !replays
+        ? idempotent
+        : Object.freeze({ policy: compose(once), replays: false });
+    return { idempotent, other };
+  }
+
+  /**
+   * The selection for a request.
+   * @param method upper-case method
+   * @param host the URL's host (with port)
+   * @param idempotent whether the request may be sent twice (asked only when it matters)
+   */
+  select(method: string, host: string, path: string, idempotent: () => boolean): Selection {
+    const entry = this.#routes?.match(method, host, path)?.value ?? this.#fallback;
+    if (entry === undefined) return NONE;
+    if (entry.ready) return entry.ready;
+    const id = `${entry.id} ${host}`;
+    let state = this.#states.get(id);
+    if (state === undefined) {
+      state = this.#build(entry);
+      this.#states.set(id, state);
+    }
+    return !entry.splits || idempotent() ? state.idempotent : state.other;
+  }
+
+  /** How many (route, host) states are held. */
+  get size(): number {
+    return this.#states.size;
+  }
+}
