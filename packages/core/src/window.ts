@@ -21,7 +21,7 @@ export type SlidingWindowSpec =
 
 /** The number of buckets of a time window when `buckets` is not given. */
 export const DEFAULT_WINDOW_BUCKETS = 10;
-/** Largest `size` of a count window (2 bits per outcome: 256 KiB at this size). */
+/** Largest `size` of a count window (at most 2 bits per outcome). */
 export const MAX_WINDOW_SIZE = 1_048_576;
 /** Largest `buckets` of a time window. */
 export const MAX_WINDOW_BUCKETS = 1_000;
@@ -31,9 +31,9 @@ export const MAX_WINDOW_BUCKETS = 1_000;
  * the circuit breaker (failure and slow-call rates) and adaptive limits, resilience4j-style.
  *
  * Recording is O(1) and allocates nothing in the steady state. Memory is small and lazy: a count
- * window keeps 2 bits per outcome and allocates them only when the first failed or slow outcome
- * arrives (a healthy window is a few counters); a time window allocates its buckets on the first
- * record. Nothing owns a timer: a time window drops old buckets when it is next told the time
+ * window keeps a bit per outcome for "failed" and one for "slow", each allocated when the first
+ * such outcome arrives (a healthy window is a few counters); a time window allocates its buckets
+ * on the first record. Nothing owns a timer: a time window drops old buckets when it is next told the time
  * (`record` or `expire`), however long it sat idle.
  *
  * The counters reflect the window as of the last `record(…, now)` or `expire(now)`: for a time
@@ -65,7 +65,13 @@ export interface SlidingWindow {
   reset(): void;
 }
 
-/** Counts of the last `size` outcomes: a ring of 2 bits per outcome (failed, slow). */
+/** `n` zeros in a plain array: V8 keeps 32-bit integers unboxed in it, at half a typed array's cost. */
+const zeros = (n: number): number[] => new Array<number>(n).fill(0);
+
+/**
+ * Counts of the last `size` outcomes: a ring of 1 bit per outcome for "failed" and another for
+ * "slow", each allocated on its first set bit (32 outcomes per array element).
+ */
 class CountWindow implements SlidingWindow {
   readonly size: number;
   calls = 0;
@@ -73,8 +79,8 @@ class CountWindow implements SlidingWindow {
   slowCalls = 0;
   /** Index of the next slot to write (the oldest outcome once full). */
   #next = 0;
-  /** Failed bits in words [0, n), slow bits in [n, 2n); allocated on the first failed/slow outcome. */
-  #bits: Uint32Array | undefined = undefined;
+  #failed: number[] | undefined = undefined;
+  #slow: number[] | undefined = undefined;
 
   constructor(size: number) {
     this.size = size;
@@ -86,35 +92,31 @@ class CountWindow implements SlidingWindow {
 
   record(failed: boolean, slow: boolean): void {
     const i = this.#next;
-    let bits = this.#bits;
     const word = i >>> 5;
     const mask = 1 << (i & 31);
+    let failedBits = this.#failed;
+    let slowBits = this.#slow;
     if (this.calls === this.size) {
-      if (bits !== undefined) {
-        const slowWord = word + (bits.length >>> 1);
-        if ((bits[word] as number) & mask) {
-          this.failures--;
-          bits[word] = (bits[word] as number) & ~mask;
-        }
-        if ((bits[slowWord] as number) & mask) {
-          this.slowCalls--;
-          bits[slowWord] = (bits[slowWord] as number) & ~mask;
-        }
+      if (failedBits !== undefined && ((failedBits[word] as number) & mask) !== 0) {
+        this.failures--;
+        failedBits[word] = (failedBits[word] as number) & ~mask;
+      }
+      if (slowBits !== undefined && ((slowBits[word] as number) & mask) !== 0) {
+        this.slowCalls--;
+        slowBits[word] = (slowBits[word] as number) & ~mask;
       }
     } else {
       this.calls++;
     }
-    if (failed || slow) {
-      if (bits === undefined) bits = this.#bits = new Uint32Array(2 * ((this.size + 31) >>> 5));
-      if (failed) {
-        this.failures++;
-        bits[word] = (bits[word] as number) | mask;
-      }
-      if (slow) {
-        this.slowCalls++;
-        const slowWord = word + (bits.length >>> 1);
-        bits[slowWord] = (bits[slowWord] as number) | mask;
-      }
+    if (failed) {
+      if (failedBits === undefined) failedBits = this.#failed = zeros((this.size + 31) >>> 5);
+      this.failures++;
+      failedBits[word] = (failedBits[word] as number) | mask;
+    }
+    if (slow) {
+      if (slowBits === undefined) slowBits = this.#slow = zeros((this.size + 31) >>> 5);
+      this.slowCalls++;
+      slowBits[word] = (slowBits[word] as number) | mask;
     }
     this.#next = i + 1 === this.size ? 0 : i + 1;
   }
@@ -123,25 +125,27 @@ class CountWindow implements SlidingWindow {
 
   reset(): void {
     this.calls = this.failures = this.slowCalls = this.#next = 0;
-    this.#bits = undefined;
+    this.#failed = this.#slow = undefined;
   }
 }
 
-/** Counts of the last `ms`, in `buckets` buckets of `ms / buckets` each. */
+/**
+ * Counts of the last `ms`, in `buckets` buckets of `ms / buckets` each: per-bucket calls, failures
+ * and slow calls in three arrays, each allocated on its first non-zero count.
+ */
 class TimeWindow implements SlidingWindow {
-  readonly ms: number;
   readonly buckets: number;
   readonly bucketMs: number;
   calls = 0;
   failures = 0;
   slowCalls = 0;
-  /** Absolute number (`floor(time / bucketMs)`) of the newest bucket. */
+  /** Absolute number (`floor(time / bucketMs)`) of the newest bucket; its slot is `head % buckets`. */
   #head = Number.NEGATIVE_INFINITY;
-  /** Per bucket (slot = number % buckets): calls, failures, slow calls. Allocated on first record. */
-  #counts: Uint32Array | undefined = undefined;
+  #calls: number[] | undefined = undefined;
+  #failed: number[] | undefined = undefined;
+  #slow: number[] | undefined = undefined;
 
   constructor(ms: number, buckets: number) {
-    this.ms = ms;
     this.buckets = buckets;
     this.bucketMs = ms / buckets;
   }
@@ -152,19 +156,20 @@ class TimeWindow implements SlidingWindow {
 
   record(failed: boolean, slow: boolean, now: number): void {
     this.expire(now);
-    let counts = this.#counts;
-    if (counts === undefined) counts = this.#counts = new Uint32Array(3 * this.buckets);
     // A clock that went backwards records into the newest bucket.
-    const slot = (this.#head % this.buckets) * 3;
+    const slot = this.#head % this.buckets;
+    const calls = (this.#calls ??= zeros(this.buckets));
     this.calls++;
-    counts[slot] = (counts[slot] as number) + 1;
+    calls[slot] = (calls[slot] as number) + 1;
     if (failed) {
+      const failures = (this.#failed ??= zeros(this.buckets));
       this.failures++;
-      counts[slot + 1] = (counts[slot + 1] as number) + 1;
+      failures[slot] = (failures[slot] as number) + 1;
     }
     if (slow) {
+      const slowCalls = (this.#slow ??= zeros(this.buckets));
       this.slowCalls++;
-      counts[slot + 2] = (counts[slot + 2] as number) + 1;
+      slowCalls[slot] = (slowCalls[slot] as number) + 1;
     }
   }
 
@@ -174,25 +179,33 @@ class TimeWindow implements SlidingWindow {
     if (!(bucket > head)) return;
     this.#head = bucket;
     if (this.calls === 0) return; // every bucket is already empty
-    const counts = this.#counts as Uint32Array;
     if (bucket - head >= this.buckets) {
       // Idle for a whole window or more: everything left, whatever the length of the gap.
-      counts.fill(0);
-      this.calls = this.failures = this.slowCalls = 0;
+      this.reset();
       return;
     }
+    const calls = this.#calls as number[];
+    const failed = this.#failed;
+    const slow = this.#slow;
     for (let b = head + 1; b <= bucket; b++) {
-      const slot = (b % this.buckets) * 3;
-      this.calls -= counts[slot] as number;
-      this.failures -= counts[slot + 1] as number;
-      this.slowCalls -= counts[slot + 2] as number;
-      counts[slot] = counts[slot + 1] = counts[slot + 2] = 0;
+      const slot = b % this.buckets;
+      this.calls -= calls[slot] as number;
+      calls[slot] = 0;
+      if (failed !== undefined) {
+        this.failures -= failed[slot] as number;
+        failed[slot] = 0;
+      }
+      if (slow !== undefined) {
+        this.slowCalls -= slow[slot] as number;
+        slow[slot] = 0;
+      }
     }
   }
 
   reset(): void {
     this.calls = this.failures = this.slowCalls = 0;
-    this.#counts?.fill(0);
+    this.#calls?.fill(0);
+    this.#failed = this.#slow = undefined;
   }
 }
 

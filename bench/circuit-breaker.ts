@@ -1,0 +1,184 @@
+// @palisade/circuit-breaker: closed-state overhead on an always-resolving call against the bare
+// await, cockatiel's breaker and opossum's fire() in one run; then memory and timers of 100k keyed
+// breakers (in a child process with --expose-gc, so that heap numbers are exact).
+import { createHook } from 'node:async_hooks';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { circuitBreaker, keyed } from '@palisade/circuit-breaker';
+import { ConsecutiveBreaker, circuitBreaker as cockatielBreaker, handleAll } from 'cockatiel';
+import CircuitBreaker from 'opossum';
+import { compare } from './_harness.js';
+
+const KEYS = 100_000;
+
+// Every timer alive (ref'd or not), counted from its creation to its destruction.
+const liveTimers = new Set<number>();
+createHook({
+  init(id, type) {
+    if (type === 'Timeout') liveTimers.add(id);
+  },
+  destroy(id) {
+    liveTimers.delete(id);
+  },
+}).enable();
+const timers = (): number => liveTimers.size;
+
+/** Bytes of heap plus array buffers (typed arrays may live off-heap). */
+const used = (): number => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
+
+interface MemoryRow {
+  name: string;
+  bytesPerBreaker: number;
+  timersPerBreaker: number;
+}
+
+async function measure(name: string, count: number, build: () => (i: number) => Promise<unknown>): Promise<MemoryRow> {
+  const keys = Array.from({ length: count }, (_, i) => `host-${i}.example.com`);
+  const before = used();
+  const timersBefore = timers();
+  const call = build();
+  for (let i = 0; i < count; i++) await call(i);
+  const after = used();
+  const row = {
+    name,
+    bytesPerBreaker: (after - before) / count,
+    timersPerBreaker: (timers() - timersBefore) / count,
+  };
+  // keep everything reachable until measured
+  if (keys.length !== count || typeof call !== 'function') throw new Error('unreachable');
+  return row;
+}
+
+async function memory(): Promise<void> {
+  const rows: MemoryRow[] = [];
+  const ok = async () => 1;
+  const fail = async () => {
+    throw new Error('down');
+  };
+
+  // One options object shared by every key: validated once, so a key costs only its own state.
+  const options = { failureRateThreshold: 0.5, minimumCalls: 20 };
+  const timeOptions = { ...options, window: { kind: 'time', ms: '10s' } } as const;
+  const perKey = keyed(() => circuitBreaker(options), { maxKeys: KEYS, idleMs: '10m' });
+  rows.push(
+    await measure('palisade keyed(circuitBreaker), 1 success per key', KEYS, () => {
+      return (i) => perKey.execute(ok, { key: `host-${i}.example.com` });
+    }),
+  );
+  if (perKey.size !== KEYS) throw new Error(`expected ${KEYS} keys, got ${perKey.size}`);
+
+  const perKeyFailed = keyed(() => circuitBreaker(options), { maxKeys: KEYS, idleMs: '10m' });
+  rows.push(
+    await measure('palisade keyed(circuitBreaker), 1 failure per key', KEYS, () => {
+      return (i) => perKeyFailed.execute(fail, { key: `host-${i}.example.com` }).catch(() => {});
+    }),
+  );
+
+  const perKeyTime = keyed(() => circuitBreaker(timeOptions), { maxKeys: KEYS, idleMs: '10m' });
+  rows.push(
+    await measure('palisade keyed(circuitBreaker), time window (10 buckets), 1 success per key', KEYS, () => {
+      return (i) => perKeyTime.execute(ok, { key: `host-${i}.example.com` });
+    }),
+  );
+
+  const perKeyOwnOptions = keyed(() => circuitBreaker({ failureRateThreshold: 0.5, minimumCalls: 20 }), {
+    maxKeys: KEYS,
+    idleMs: '10m',
+  });
+  rows.push(
+    await measure('palisade keyed(circuitBreaker), a new options object per key (validated per key)', KEYS, () => {
+      return (i) => perKeyOwnOptions.execute(ok, { key: `host-${i}.example.com` });
+    }),
+  );
+
+  const cockatiel = new Map<string, ReturnType<typeof cockatielBreaker>>();
+  rows.push(
+    await measure('cockatiel circuitBreaker per key (Map), 1 success', KEYS, () => {
+      return (i) => {
+        const key = `host-${i}.example.com`;
+        let b = cockatiel.get(key);
+        if (!b)
+          cockatiel.set(
+            key,
+            (b = cockatielBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) })),
+          );
+        return b.execute(ok);
+      };
+    }),
+  );
+
+  // opossum: two interval timers per breaker; 100k of them keep a core busy, so measure 10k.
+  const OPOSSUM = 10_000;
+  const opossum = new Map<string, CircuitBreaker>();
+  rows.push(
+    await measure(`opossum CircuitBreaker per key (Map, ${OPOSSUM / 1000}k), 1 fire`, OPOSSUM, () => {
+      return (i) => {
+        const key = `host-${i}.example.com`;
+        let b = opossum.get(key);
+        if (!b) opossum.set(key, (b = new CircuitBreaker(ok, { timeout: false })));
+        return b.fire();
+      };
+    }),
+  );
+  for (const b of opossum.values()) b.shutdown();
+
+  const lines = [
+    `### memory and timers of ${KEYS / 1000}k keyed breakers`,
+    '',
+    '| case | bytes / breaker | timers / breaker |',
+    '| --- | ---: | ---: |',
+    ...rows.map((r) => `| ${r.name} | ${Math.round(r.bytesPerBreaker)} | ${r.timersPerBreaker.toFixed(2)} |`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+  // Keep the policies alive until here.
+  if (perKey.size + perKeyFailed.size + perKeyTime.size + perKeyOwnOptions.size + cockatiel.size < 0)
+    throw new Error('unreachable');
+}
+
+async function speed(): Promise<void> {
+  const fn = async () => 1;
+  const defaults = circuitBreaker();
+  const untimed = circuitBreaker({ slowCallDurationMs: Number.POSITIVE_INFINITY });
+  const timeWindow = circuitBreaker({ window: { kind: 'time', ms: '10s' } });
+  const perHost = keyed(() => circuitBreaker(), { maxKeys: 100 });
+  const cockatiel = cockatielBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) });
+  const opossum = new CircuitBreaker(fn);
+  const opossumNoTimeout = new CircuitBreaker(fn, { timeout: false });
+  const signal = new AbortController().signal;
+
+  await compare('circuitBreaker() closed, on an always-resolving call', [
+    { name: 'bare await fn()', fn },
+    { name: 'palisade circuitBreaker() (defaults: slow-call timing on)', fn: () => defaults.execute(fn) },
+    { name: 'palisade circuitBreaker({ slowCallDurationMs: Infinity })', fn: () => untimed.execute(fn) },
+    { name: 'palisade circuitBreaker() time window', fn: () => timeWindow.execute(fn) },
+    { name: 'palisade circuitBreaker() + caller signal', fn: () => defaults.execute(fn, { signal }) },
+    { name: 'palisade keyed(circuitBreaker) per host', fn: () => perHost.execute(fn, { key: 'api.example.com' }) },
+    { name: 'cockatiel circuitBreaker(ConsecutiveBreaker(5))', fn: () => cockatiel.execute(fn) },
+    { name: 'opossum fire() (defaults: 10 s timeout)', fn: () => opossum.fire() },
+    { name: 'opossum fire() ({ timeout: false })', fn: () => opossumNoTimeout.fire() },
+  ]);
+  opossum.shutdown();
+  opossumNoTimeout.shutdown();
+}
+
+if (process.argv.includes('--memory')) {
+  await memory();
+} else {
+  await speed();
+  if ((globalThis as { gc?: unknown }).gc) await memory();
+  else {
+    // Heap numbers need --expose-gc: measure memory in a child that has it.
+    const child = spawnSync(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', '--conditions=@palisade/source', fileURLToPath(import.meta.url), '--memory'],
+      { stdio: 'inherit' },
+    );
+    if (child.status !== 0) process.exitCode = child.status ?? 1;
+  }
+}
