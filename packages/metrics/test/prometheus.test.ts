@@ -10,7 +10,7 @@ import {
   registerPrometheus,
 } from '../src/index.js';
 import { emitter } from './fixtures/events.js';
-import { parseExposition, valueOf } from './fixtures/prometheus-parse.js';
+import { parseExposition, sampleValue } from './fixtures/prometheus-parse.js';
 import { type Running, expressServer, honoServer, nodeServer } from './fixtures/servers.js';
 
 const T0 = 1_700_000_000_000;
@@ -75,24 +75,24 @@ describe('Prometheus text exposition', () => {
       }
     }
     const payments = { policy: 'circuit-breaker', name: 'payments' };
-    expect(valueOf(families, 'palisade_events_total', { ...payments, type: 'success' })).toBe(5);
-    expect(valueOf(families, 'palisade_events_total', { ...payments, type: 'failure' })).toBe(1);
-    expect(valueOf(families, 'palisade_events_total', { ...payments, type: 'circuit.rejected' })).toBe(2);
-    expect(valueOf(families, 'palisade_events_total', { ...payments, type: 'retry' })).toBeUndefined();
+    expect(sampleValue(families, 'palisade_events_total', { ...payments, type: 'success' })).toBe(5);
+    expect(sampleValue(families, 'palisade_events_total', { ...payments, type: 'failure' })).toBe(1);
+    expect(sampleValue(families, 'palisade_events_total', { ...payments, type: 'circuit.rejected' })).toBe(2);
+    expect(sampleValue(families, 'palisade_events_total', { ...payments, type: 'retry' })).toBeUndefined();
     const h = 'palisade_call_duration_seconds';
-    expect(valueOf(families, h, payments, `${h}_count`)).toBe(6);
-    expect(valueOf(families, h, payments, `${h}_sum`)).toBeCloseTo(1.086);
-    expect(valueOf(families, h, { ...payments, le: '0.01' }, `${h}_bucket`)).toBe(2);
-    expect(valueOf(families, h, { ...payments, le: '0.05' }, `${h}_bucket`)).toBe(4);
-    expect(valueOf(families, h, { ...payments, le: '+Inf' }, `${h}_bucket`)).toBe(6);
-    expect(valueOf(families, 'palisade_circuit_state', { ...payments, state: 'open' })).toBe(1);
-    expect(valueOf(families, 'palisade_circuit_state', { ...payments, state: 'closed' })).toBe(0);
+    expect(sampleValue(families, h, payments, `${h}_count`)).toBe(6);
+    expect(sampleValue(families, h, payments, `${h}_sum`)).toBeCloseTo(1.086);
+    expect(sampleValue(families, h, { ...payments, le: '0.01' }, `${h}_bucket`)).toBe(2);
+    expect(sampleValue(families, h, { ...payments, le: '0.05' }, `${h}_bucket`)).toBe(4);
+    expect(sampleValue(families, h, { ...payments, le: '+Inf' }, `${h}_bucket`)).toBe(6);
+    expect(sampleValue(families, 'palisade_circuit_state', { ...payments, state: 'open' })).toBe(1);
+    expect(sampleValue(families, 'palisade_circuit_state', { ...payments, state: 'closed' })).toBe(0);
     // The label value with a quote, a backslash and a newline survives escaping.
     const odd = { policy: 'bulkhead', name: 'db "primary"\\pool\nA' };
-    expect(valueOf(families, 'palisade_bulkhead_queued_calls', odd)).toBe(4);
-    expect(valueOf(families, 'palisade_events_total', { ...odd, type: 'bulkhead.rejected' })).toBe(1);
-    expect(valueOf(families, 'palisade_concurrency_limit', { policy: 'bulkhead', name: 'adaptive' })).toBe(24);
-    expect(valueOf(families, 'palisade_tracked_keys', payments)).toBe(2);
+    expect(sampleValue(families, 'palisade_bulkhead_queued_calls', odd)).toBe(4);
+    expect(sampleValue(families, 'palisade_events_total', { ...odd, type: 'bulkhead.rejected' })).toBe(1);
+    expect(sampleValue(families, 'palisade_concurrency_limit', { policy: 'bulkhead', name: 'adaptive' })).toBe(24);
+    expect(sampleValue(families, 'palisade_tracked_keys', payments)).toBe(2);
   });
 
   it('answers HEAD without a body and refuses other methods', async () => {
@@ -110,8 +110,12 @@ describe('Prometheus text exposition', () => {
     const metrics = busyMetrics();
     expect(prometheusText({ metrics })).not.toContain('palisade_key_events_total');
     const families = parseExposition(prometheusText({ metrics, keys: true }));
-    expect(valueOf(families, 'palisade_key_events_total', { name: 'payments', key: 'eu', type: 'success' })).toBe(5);
-    expect(valueOf(families, 'palisade_key_events_total', { name: 'payments', key: 'us', type: 'failure' })).toBe(1);
+    expect(sampleValue(families, 'palisade_key_events_total', { name: 'payments', key: 'eu', type: 'success' })).toBe(
+      5,
+    );
+    expect(sampleValue(families, 'palisade_key_events_total', { name: 'payments', key: 'us', type: 'failure' })).toBe(
+      1,
+    );
   });
 
   it('renders an empty sink as an empty (valid) exposition', () => {
@@ -128,16 +132,16 @@ describe('prom-client integration', () => {
     const unregister = registerPrometheus({ metrics, registry });
 
     const families = parseExposition(await registry.metrics());
-    expect(valueOf(families, 'app_requests_total', {})).toBe(3);
-    expect(valueOf(families, 'palisade_events_total', { name: 'payments', type: 'success' })).toBe(5);
+    expect(sampleValue(families, 'app_requests_total', {})).toBe(3);
+    expect(sampleValue(families, 'palisade_events_total', { name: 'payments', type: 'success' })).toBe(5);
     const h = 'palisade_call_duration_seconds';
-    expect(valueOf(families, h, { name: 'payments', le: '+Inf' }, `${h}_bucket`)).toBe(6);
+    expect(sampleValue(families, h, { name: 'payments', le: '+Inf' }, `${h}_bucket`)).toBe(6);
     expect(families.get('palisade_circuit_state')?.type).toBe('gauge');
 
     // Values are read when scraped, not copied at registration.
     emitter(metrics.onEvent, 'circuit-breaker', 'payments', () => T0)({ type: 'success', durationMs: 1 });
     const again = parseExposition(await registry.metrics());
-    expect(valueOf(again, 'palisade_events_total', { name: 'payments', type: 'success' })).toBe(6);
+    expect(sampleValue(again, 'palisade_events_total', { name: 'payments', type: 'success' })).toBe(6);
     // The same text as our own exposition, family for family.
     const ours = parseExposition(prometheusText({ metrics }));
     for (const [name, family] of ours) expect(again.get(name)?.samples).toEqual(family.samples);
@@ -147,7 +151,8 @@ describe('prom-client integration', () => {
   });
 
   it('works in OpenMetrics mode, where prom-client renames counters', async () => {
-    const registry = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const registry = new Registry<typeof Registry.OPENMETRICS_CONTENT_TYPE>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     registerPrometheus({ metrics: busyMetrics(), registry, keys: true });
     const text = await registry.metrics();
     expect(text).toContain('# TYPE palisade_events counter');
