@@ -1,0 +1,154 @@
+// palisade lab: runs each scenario with and without palisade on real processes (a fault-injecting
+// upstream, Express and Hono services, a load generator) and prints what users would have seen.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { freePort, reachable } from './processes.js';
+import { fmtPct, renderReport } from './report.js';
+import { type Mode, type RunResult, runScenario } from './run.js';
+import { SCENARIOS, type Scenario } from './scenarios.js';
+import { type RunSummary, nines, summarize } from './stats.js';
+
+const HELP = `palisade lab — availability under faults, with and without palisade
+
+Usage: npm run demo -- [options]
+
+  --quick              short runs (about a quarter of the time), for tests and a first look
+  --scenario <names>   comma-separated subset: ${SCENARIOS.map((s) => s.name).join(', ')}
+  --report <path>      where to write the HTML report (default: artifacts/lab-report.html)
+  --json <path>        also write the summaries as JSON
+  --help               this text
+
+Each scenario runs twice on 127.0.0.1: "baseline" (plain fetch, no protection) and "palisade"
+(createFetch with per-route policies, inbound middleware). The fleet scenario needs Redis on
+127.0.0.1:6379 (REDIS_URL) and is skipped with a note when it does not answer.`;
+
+export interface ScenarioOutcome {
+  scenario: string;
+  skipped?: string;
+  baseline?: RunSummary;
+  palisade?: RunSummary;
+}
+
+function summaryOf(run: RunResult): RunSummary {
+  return summarize(
+    run.samples,
+    run.upstreamCalls,
+    run.outage ? { ...run.outage, upstreamDuring: run.upstreamDuringOutage ?? 0 } : undefined,
+  );
+}
+
+const fmtNines = (rate: number) => {
+  const n = nines(rate);
+  return Number.isFinite(n) ? n.toFixed(1) : '∞';
+};
+
+function printTable(scenario: Scenario, summaries: Record<string, RunSummary>): void {
+  const header = ['run', 'served', 'nines', 'p50 ms', 'p99 ms', 'p99.9 ms', 'upstream calls', 'in outage', 'recovered'];
+  const rows = (['baseline', 'palisade'] as const).map((mode) => {
+    const s = summaries[mode] as RunSummary;
+    return [
+      mode,
+      fmtPct(s.successRate),
+      fmtNines(s.successRate),
+      s.p50.toFixed(0),
+      s.p99.toFixed(0),
+      s.p999.toFixed(0),
+      `${s.upstreamCalls} (${s.amplification.toFixed(2)}x)`,
+      s.upstreamDuringOutage === undefined ? '–' : String(s.upstreamDuringOutage),
+      s.recoverMs === undefined ? '–' : Number.isNaN(s.recoverMs) ? 'never' : `${s.recoverMs.toFixed(0)} ms`,
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+  process.stdout.write(`\n${scenario.title} — ${scenario.story}\n`);
+  process.stdout.write(`${line(header)}\n${rows.map(line).join('\n')}\n`);
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<ScenarioOutcome[]> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      scenario: { type: 'string' },
+      report: { type: 'string' },
+      json: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return [];
+  }
+  const wanted = values.scenario?.split(',').map((s) => s.trim());
+  const unknown = wanted?.filter((w) => !SCENARIOS.some((s) => s.name === w));
+  if (unknown?.length)
+    throw new Error(`unknown scenario ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
+  const scenarios = SCENARIOS.filter((s) => !wanted || wanted.includes(s.name));
+  const scale = values.quick ? 0.25 : 1;
+  const firstServicePort = await freePort();
+  const redisPort = Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379);
+  const redisUp = await reachable(redisPort);
+  const tty = process.stdout.isTTY;
+
+  process.stdout.write(
+    `palisade lab: ${scenarios.length} scenario(s), each run without and with palisade${values.quick ? ' (quick)' : ''}\n`,
+  );
+  process.stdout.write(
+    `live dashboard while palisade runs: http://127.0.0.1:${firstServicePort}/__palisade/dashboard\n`,
+  );
+
+  const outcomes: ScenarioOutcome[] = [];
+  const entries: Parameters<typeof renderReport>[0] = [];
+  for (const scenario of scenarios) {
+    if (scenario.redis && !redisUp) {
+      process.stdout.write(
+        `\n${scenario.title}: skipped — Redis does not answer on 127.0.0.1:${redisPort} (set REDIS_URL)\n`,
+      );
+      outcomes.push({ scenario: scenario.name, skipped: 'redis unavailable' });
+      continue;
+    }
+    const runs: RunResult[] = [];
+    const summaries: Record<string, RunSummary> = {};
+    for (const mode of ['baseline', 'palisade'] as Mode[]) {
+      const label = `${scenario.name} / ${mode}`;
+      const run = await runScenario(scenario, mode, {
+        scale,
+        firstServicePort,
+        onProgress: (f) => {
+          if (tty)
+            process.stdout.write(
+              `\r  ${label.padEnd(24)} [${'#'.repeat(Math.round(f * 30)).padEnd(30)}] ${Math.round(f * 100)}%`,
+            );
+        },
+      });
+      if (tty) process.stdout.write('\r'.padEnd(80) + '\r');
+      else process.stdout.write(`  ${label}: ${run.samples.length} requests\n`);
+      runs.push(run);
+      summaries[mode] = summaryOf(run);
+    }
+    printTable(scenario, summaries);
+    outcomes.push({ scenario: scenario.name, baseline: summaries.baseline, palisade: summaries.palisade });
+    entries.push({ scenario, runs, summaries });
+  }
+
+  const reportPath = resolve(values.report ?? 'artifacts/lab-report.html');
+  mkdirSync(resolve(reportPath, '..'), { recursive: true });
+  const meta = `${new Date().toISOString()} · ${os.cpus().length} cores · Node ${process.version}${values.quick ? ' · quick mode' : ''}`;
+  writeFileSync(reportPath, renderReport(entries, meta));
+  process.stdout.write(`\nreport: ${reportPath}\n`);
+  if (values.json) writeFileSync(resolve(values.json), JSON.stringify(outcomes, null, 2));
+  return outcomes;
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() as string)) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,128 @@
+// What the lab's services do per mode. The palisade configuration is the same in every scenario
+// (as it would be in production): only the fleet scenario adds a rate limit shared through Redis.
+import { type Policy, type PolicySpec, fallback, pipeline } from '@palisade/core';
+import { resilience as expressResilience } from '@palisade/express';
+import { createFetch } from '@palisade/fetch';
+import { resilience as honoResilience } from '@palisade/hono';
+import { createMetrics, dashboard } from '@palisade/metrics';
+import type { RequestHandler } from 'express';
+import type { MiddlewareHandler } from 'hono';
+
+export interface OutboundResult {
+  status: number;
+  body: unknown;
+}
+/** Fetches item `id` from the upstream and says what to answer. */
+export type Outbound = (id: string, signal?: AbortSignal) => Promise<OutboundResult>;
+
+/** Baseline: plain fetch, no timeout, no retry, no limit — what most services start with. */
+export function baselineOutbound(upstream: string): Outbound {
+  return async (id) => {
+    try {
+      const res = await fetch(`${upstream}/data/${id}`);
+      const body = (await res.json()) as unknown;
+      return res.ok ? { status: 200, body } : { status: 502, body: { error: `upstream ${res.status}` } };
+    } catch (error) {
+      return { status: 502, body: { error: String(error) } };
+    }
+  };
+}
+
+/** The outbound policies, per route of the upstream, as plain data. */
+export const OUTBOUND_SPEC: PolicySpec = {
+  timeout: '1500ms',
+  retry: { maxAttempts: 3, backoff: { type: 'exponential', initialMs: 10, maxMs: 200, jitter: 'full' } },
+  hedge: { delayMs: { percentile: 95, minMs: 15, maxMs: 500 } },
+  circuitBreaker: {
+    failureRateThreshold: 0.5,
+    minimumCalls: 20,
+    window: { kind: 'time', ms: 2_000 },
+    openMs: 500,
+    halfOpenMaxCalls: 3,
+  },
+  attemptTimeout: '600ms',
+};
+
+/** The inbound protection of the service's own route. */
+export const INBOUND_ROUTES = {
+  'GET /api/items/:id': {
+    bulkhead: { maxConcurrent: 24, maxQueue: 24, queueTimeoutMs: 150 },
+    timeout: '1800ms',
+  },
+};
+
+export interface PalisadeService {
+  outbound: Outbound;
+  express: RequestHandler;
+  hono: MiddlewareHandler;
+  dashboard: ReturnType<typeof dashboard>;
+}
+
+/** A shared fleet-wide pace for the upstream's quota, when the fleet scenario runs (Redis). */
+async function fleetLimit(): Promise<Policy | undefined> {
+  if (process.env.SCENARIO !== 'fleet') return undefined;
+  const [{ throttle }, { redisStore }, { Redis }] = await Promise.all([
+    import('@palisade/rate-limit'),
+    import('@palisade/redis'),
+    import('ioredis'),
+  ]);
+  const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+    lazyConnect: false,
+    maxRetriesPerRequest: 1,
+  });
+  return throttle({
+    name: 'upstream-quota',
+    limit: 90,
+    windowMs: 1_000,
+    burst: 10,
+    maxWaitMs: 400,
+    store: redisStore({ client, prefix: `palisade-lab:${process.pid}:` }),
+  });
+}
+
+export async function palisadeService(upstream: string): Promise<PalisadeService> {
+  const metrics = createMetrics();
+  const host = new URL(upstream).host;
+  const quota = await fleetLimit();
+  const fetchWithPolicies = createFetch({
+    routes: { [`GET ${host}/data/:id`]: OUTBOUND_SPEC },
+    onEvent: metrics.onEvent,
+  });
+  // Serve the last good answer, marked stale, when the upstream cannot answer (open circuit,
+  // exhausted retries, timeouts).
+  const cache = new Map<string, unknown>();
+  const stale = fallback({
+    onEvent: metrics.onEvent,
+    handler: ({ context }) => {
+      const last = cache.get(context.key ?? '');
+      if (last === undefined) throw new Error('no stale copy');
+      return { status: 200, body: { ...(last as object), stale: true } };
+    },
+  });
+  const outer = quota ? pipeline(stale, quota) : stale;
+
+  const outbound: Outbound = async (id, signal) => {
+    try {
+      return await outer.execute(
+        async (ctx) => {
+          const res = await fetchWithPolicies(`${upstream}/data/${id}`, { signal: ctx.signal });
+          const body = (await res.json()) as unknown;
+          if (!res.ok) throw new Error(`upstream ${res.status}`);
+          if (cache.size < 10_000) cache.set(id, body);
+          return { status: 200, body };
+        },
+        { key: id, signal },
+      );
+    } catch (error) {
+      return { status: 503, body: { error: error instanceof Error ? error.message : String(error) } };
+    }
+  };
+
+  const inbound = { routes: INBOUND_ROUTES, onEvent: metrics.onEvent };
+  return {
+    outbound,
+    express: expressResilience(inbound),
+    hono: honoResilience(inbound),
+    dashboard: dashboard({ metrics, title: `palisade lab — ${process.env.SCENARIO ?? ''} (${process.env.FRAMEWORK})` }),
+  };
+}

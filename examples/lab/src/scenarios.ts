@@ -1,0 +1,92 @@
+import type { LoadSegment } from './loadgen.js';
+import type { Faults } from './upstream.js';
+
+/** A change of the upstream's faults at `atMs` into the run. */
+export interface FaultStep {
+  atMs: number;
+  faults: Partial<Faults>;
+}
+
+export interface Scenario {
+  name: string;
+  title: string;
+  /** What a reader should look at. */
+  story: string;
+  /** Length of the run, ms (scaled down by --quick). */
+  durationMs: number;
+  /** Offered load as a share of the run: [fromFraction, rps]. */
+  load: (durationMs: number) => LoadSegment[];
+  faults: (durationMs: number) => FaultStep[];
+  /** Number of service processes (the fleet scenario runs 3). */
+  services?: number;
+  /** The outage window, as fractions of the run, for recovery figures. */
+  outage?: [number, number];
+  /** Needs Redis. */
+  redis?: boolean;
+  clientTimeoutMs: number;
+}
+
+const steady = (rps: number) => (d: number) => [{ untilMs: d, rps }];
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'flaky',
+    title: 'Flaky dependency',
+    story: '20% of upstream calls fail at once with 503. Retries with backoff and a budget turn most into successes.',
+    durationMs: 10_000,
+    load: steady(200),
+    faults: () => [{ atMs: 0, faults: { errorRate: 0.2 } }],
+    clientTimeoutMs: 2_000,
+  },
+  {
+    name: 'outage',
+    title: 'Outage and recovery',
+    story:
+      'The upstream answers every call with a slow 503 for the middle 40% of the run. The breaker opens, calls fail fast to a stale answer, and probes close it when the upstream is back.',
+    durationMs: 12_000,
+    load: steady(200),
+    outage: [0.3, 0.7],
+    faults: (d) => [
+      { atMs: 0, faults: {} },
+      { atMs: 0.3 * d, faults: { outage: true, outageDelayMs: 200 } },
+      { atMs: 0.7 * d, faults: {} },
+    ],
+    clientTimeoutMs: 2_000,
+  },
+  {
+    name: 'latency-tail',
+    title: 'Latency tail',
+    story:
+      '3% of upstream calls stall for 300–1500 ms. Hedging at the observed p95 cuts the tail for a few % more calls.',
+    durationMs: 10_000,
+    load: steady(200),
+    faults: () => [{ atMs: 0, faults: { tailRate: 0.03, tailMinMs: 300, tailMaxMs: 1_500 } }],
+    clientTimeoutMs: 3_000,
+  },
+  {
+    name: 'overload',
+    title: 'Overload burst',
+    story:
+      'Offered load triples for the middle third of the run. The upstream slows down past 40 concurrent calls. Shedding at the door keeps served requests fast instead of letting everyone time out.',
+    durationMs: 12_000,
+    load: (d) => [
+      { untilMs: d / 3, rps: 250 },
+      { untilMs: (2 * d) / 3, rps: 900 },
+      { untilMs: d, rps: 250 },
+    ],
+    faults: () => [{ atMs: 0, faults: { capacity: 40, overloadMs: 12 } }],
+    clientTimeoutMs: 1_000,
+  },
+  {
+    name: 'fleet',
+    title: 'Fleet sharing a quota (Redis)',
+    story:
+      '3 service processes share an upstream quota of 100 requests/s; exceeding it gets every caller refused for a second. A rate limit shared through Redis keeps the fleet under it.',
+    durationMs: 10_000,
+    services: 3,
+    redis: true,
+    load: steady(150),
+    faults: () => [{ atMs: 0, faults: { quotaPerSecond: 100 } }],
+    clientTimeoutMs: 2_000,
+  },
+];
