@@ -11,6 +11,8 @@ export interface Seen {
   closed: boolean;
   /** True when the connection closed before the response ended (the client gave up). */
   aborted: boolean;
+  /** True once the socket the request came on has closed. */
+  socketClosed: boolean;
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, seen: Seen) => void | Promise<void>;
@@ -22,8 +24,10 @@ export interface TestServer {
   readonly server: Server;
   /** Every request received, in order. */
   readonly requests: Seen[];
-  /** Sockets currently open. */
+  /** Sockets currently open (busy or idle: a client may keep idle ones alive, or open spares). */
   readonly openSockets: number;
+  /** Requests whose response has neither finished nor been cut off: each holds a socket busy. */
+  readonly activeRequests: number;
   /** Sockets ever opened. */
   readonly totalSockets: number;
   close(): Promise<void>;
@@ -41,8 +45,12 @@ export async function startServer(handler: Handler): Promise<TestServer> {
       body: '',
       closed: false,
       aborted: false,
+      socketClosed: false,
     };
     requests.push(seen);
+    req.socket.once('close', () => {
+      seen.socketClosed = true;
+    });
     res.on('close', () => {
       seen.closed = true;
       seen.aborted = !res.writableFinished;
@@ -73,6 +81,9 @@ export async function startServer(handler: Handler): Promise<TestServer> {
     },
     get totalSockets() {
       return total;
+    },
+    get activeRequests() {
+      return requests.filter((r) => !r.closed).length;
     },
     close: () =>
       new Promise<void>((resolve) => {

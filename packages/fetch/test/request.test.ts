@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { attemptInit, prepareRequest } from '../src/request.js';
+
+const URL_ = 'http://api.example.com:8080/users/7?x=1';
+
+describe('prepareRequest()', () => {
+  it('reads a string URL with no init as a GET with no body', () => {
+    const req = prepareRequest(URL_, undefined);
+    expect(req).toMatchObject({ method: 'GET', body: 'reusable', headers: undefined, signal: undefined });
+    expect(req?.url.host).toBe('api.example.com:8080');
+    expect(req?.url.pathname).toBe('/users/7');
+  });
+
+  it('takes method, headers and signal from init first, then from a Request', () => {
+    const signal = new AbortController().signal;
+    const request = new Request(URL_, { method: 'PUT', headers: { a: '1' }, body: 'x', signal });
+    const fromRequest = prepareRequest(request, undefined);
+    expect(fromRequest).toMatchObject({ method: 'PUT', body: 'request', request });
+    expect(new Headers(fromRequest?.headers).get('a')).toBe('1');
+    expect(fromRequest?.signal?.aborted).toBe(false);
+    const own = new AbortController().signal;
+    const overridden = prepareRequest(request, { method: 'patch', headers: { b: '2' }, body: 'y', signal: own });
+    expect(overridden).toMatchObject({ method: 'PATCH', body: 'reusable', headers: { b: '2' }, signal: own });
+  });
+
+  it('accepts a URL object as is', () => {
+    const url = new URL(URL_);
+    expect(prepareRequest(url, { method: 'post' })?.url).toBe(url);
+  });
+
+  it.each([
+    ['a string', 'hello'],
+    ['a Blob', new Blob(['x'])],
+    ['an ArrayBuffer', new ArrayBuffer(4)],
+    ['a typed array', new Uint8Array(4)],
+    ['FormData', new FormData()],
+    ['URLSearchParams', new URLSearchParams('a=1')],
+    ['null', null],
+  ])('treats %s as a reusable body', (_name, body) => {
+    expect(prepareRequest(URL_, { method: 'POST', body })?.body).toBe('reusable');
+  });
+
+  it('treats a ReadableStream or an async iterable as one-shot', () => {
+    const stream = new ReadableStream({ start: (c) => c.close() });
+    expect(prepareRequest(URL_, { method: 'POST', body: stream, duplex: 'half' } as RequestInit)?.body).toBe(
+      'one-shot',
+    );
+    const iterable = (async function* () {
+      yield new Uint8Array(1);
+    })();
+    expect(prepareRequest(URL_, { method: 'POST', body: iterable as never })?.body).toBe('one-shot');
+  });
+
+  it('returns undefined for a URL it cannot parse (fetch then rejects with its own error)', () => {
+    expect(prepareRequest('/relative', undefined)).toBeUndefined();
+    expect(prepareRequest('http://', undefined)).toBeUndefined();
+  });
+});
+
+describe('attemptInit()', () => {
+  const signal = new AbortController().signal;
+
+  it('adds the signal, keeping every other init field', () => {
+    const req = prepareRequest(URL_, { method: 'POST', body: 'b', redirect: 'manual' });
+    expect(attemptInit(req!, signal, undefined, undefined)).toEqual({
+      method: 'POST',
+      body: 'b',
+      redirect: 'manual',
+      signal,
+    });
+    expect(attemptInit(prepareRequest(URL_, undefined)!, signal, 'h', undefined)).toEqual({ signal });
+  });
+
+  it("adds the deadline header to every HeadersInit shape without touching the caller's", () => {
+    const record = { a: '1' };
+    const r1 = attemptInit(prepareRequest(URL_, { headers: record })!, signal, 'palisade-deadline-ms', '150');
+    expect(r1.headers).toEqual({ a: '1', 'palisade-deadline-ms': '150' });
+    expect(record).toEqual({ a: '1' });
+    const pairs: [string, string][] = [['a', '1']];
+    const r2 = attemptInit(prepareRequest(URL_, { headers: pairs })!, signal, 'palisade-deadline-ms', '150');
+    expect(r2.headers).toEqual([
+      ['a', '1'],
+      ['palisade-deadline-ms', '150'],
+    ]);
+    expect(pairs).toHaveLength(1);
+    const headers = new Headers({ a: '1' });
+    const r3 = attemptInit(prepareRequest(URL_, { headers })!, signal, 'palisade-deadline-ms', '150');
+    expect(new Headers(r3.headers).get('palisade-deadline-ms')).toBe('150');
+    expect(headers.has('palisade-deadline-ms')).toBe(false);
+    const r4 = attemptInit(prepareRequest(URL_, undefined)!, signal, 'palisade-deadline-ms', '150');
+    expect(r4.headers).toEqual({ 'palisade-deadline-ms': '150' });
+  });
+
+  it('leaves a deadline header the caller set alone', () => {
+    const req = prepareRequest(URL_, { headers: { 'Palisade-Deadline-Ms': '10' } })!;
+    expect(attemptInit(req, signal, 'palisade-deadline-ms', '150').headers).toEqual({ 'Palisade-Deadline-Ms': '10' });
+  });
+
+  it('sends the buffered body of a Request on every attempt', async () => {
+    const req = prepareRequest(new Request(URL_, { method: 'POST', body: 'abc' }), undefined)!;
+    req.buffered = await req.request!.arrayBuffer();
+    const init = attemptInit(req, signal, undefined, undefined);
+    expect(init.body).toBe(req.buffered);
+    // fetch accepts the used Request with a replacement body, any number of times.
+    const a = new Request(req.input as Request, init);
+    const b = new Request(req.input as Request, init);
+    expect(await a.text()).toBe('abc');
+    expect(await b.text()).toBe('abc');
+  });
+});
