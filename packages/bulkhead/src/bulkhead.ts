@@ -39,15 +39,9 @@ export function bulkhead(options?: BulkheadOptions): BulkheadPolicy {
   const policy = normalizeBulkheadOptions(options);
   const gate = new Gate(policy, 'bulkhead', policy.maxConcurrent);
   const { release } = gate;
-  // The uncontended path: one `.then` on fn's own promise, with handlers made once per bulkhead.
-  const onFulfilled = <T>(value: T): T => {
-    release();
-    return value;
-  };
-  const onRejected = (error: unknown): never => {
-    release();
-    throw error;
-  };
+  // The uncontended path adds one `.then` to fn's own promise (registered before the caller's, so
+  // the slot is free by the time the caller resumes) and hands that same promise back: no closure,
+  // no promise of ours in between, no extra tick.
   gate.run = <T>(fn: (ctx: Context) => Promise<T> | T, ctx: Context): Promise<T> => {
     let result: Promise<T> | T;
     try {
@@ -56,7 +50,9 @@ export function bulkhead(options?: BulkheadOptions): BulkheadPolicy {
       release();
       return Promise.reject(error);
     }
-    return (result instanceof Promise ? result : Promise.resolve(result)).then(onFulfilled, onRejected);
+    const promise = result instanceof Promise ? result : Promise.resolve(result);
+    promise.then(release, release);
+    return promise;
   };
 
   return {

@@ -69,33 +69,43 @@ export function concurrencyLimit(options?: ConcurrencyLimitOptions): Concurrency
     }
   };
 
-  // An async helper keeps the start time and inflight count in its frame: no closure per call.
-  async function measure<T>(
-    fn: (ctx: Context) => Promise<T> | T,
-    ctx: Context,
-    inflight: number,
-    start: number,
-  ): Promise<T> {
-    let value: T;
+  /** One finished call: feed the algorithm (unless its caller gave up on it and it was no drop). */
+  const finish = (ctx: Context, inflight: number, start: number, failed: boolean, error: unknown): void => {
+    const drop = failed && dropped(error);
+    if (failed && !drop && isAborted(ctx)) return;
+    const now = clock.now();
+    record(now - start, inflight, drop, now);
+  };
+
+  // Watches fn's promise: the async frame keeps the start time and inflight count (no closure per
+  // call), and its reaction is registered before the caller's, so the slot is free when they resume.
+  async function track(promise: Promise<unknown>, ctx: Context, inflight: number, start: number): Promise<void> {
     try {
-      value = await fn(ctx);
+      await promise;
     } catch (error) {
       release();
-      const drop = dropped(error);
-      // A call its caller gave up on says nothing about the dependency, unless it was a timeout.
-      if (drop || !isAborted(ctx)) {
-        const now = clock.now();
-        record(now - start, inflight, drop, now);
-      }
-      throw error;
+      finish(ctx, inflight, start, true, error);
+      return;
     }
     release();
-    const now = clock.now();
-    record(now - start, inflight, false, now);
-    return value;
+    finish(ctx, inflight, start, false, undefined);
   }
-  gate.run = <T>(fn: (ctx: Context) => Promise<T> | T, ctx: Context): Promise<T> =>
-    measure(fn, ctx, gate.executing, clock.now());
+
+  gate.run = <T>(fn: (ctx: Context) => Promise<T> | T, ctx: Context): Promise<T> => {
+    const inflight = gate.executing;
+    const start = clock.now();
+    let result: Promise<T> | T;
+    try {
+      result = fn(ctx);
+    } catch (error) {
+      release();
+      finish(ctx, inflight, start, true, error);
+      return Promise.reject(error);
+    }
+    const promise = result instanceof Promise ? result : Promise.resolve(result);
+    void track(promise, ctx, inflight, start);
+    return promise;
+  };
 
   return {
     name: policy.name,
