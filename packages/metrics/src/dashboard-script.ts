@@ -83,7 +83,7 @@ export const DASHBOARD_SCRIPT = `
     [0, 0.5, 1].forEach(function (f) {
       var y = T + ph - f * ph;
       svg.appendChild(sv('line', { class: 'grid-line', x1: L, x2: W - R, y1: y, y2: y }));
-      axis.appendChild(sv('text', { x: L - 6, y: y + 3, 'text-anchor': 'end' }, spec.fmt(spec.yMax * f)));
+      axis.appendChild(sv('text', { x: L - 6, y: y + 3, 'text-anchor': 'end' }, f === 0 ? '0' : spec.fmt(spec.yMax * f)));
     });
     var span = spec.x1 - spec.x0;
     var step = span > 900000 ? 300000 : span > 150000 ? 60000 : span > 40000 ? 15000 : 5000;
@@ -193,16 +193,25 @@ export const DASHBOARD_SCRIPT = `
     head.appendChild(name);
     if (legend) {
       var lg = el('span', 'legend');
-      legend.forEach(function (l) {
-        var item = el('span'); var sw = el('i'); sw.style.background = l[1];
-        item.appendChild(sw); item.appendChild(document.createTextNode(l[0])); lg.appendChild(item);
-      });
       head.appendChild(lg);
+      sec._legend = lg;
+      setLegend(sec, legend.map(function (l) { return { name: l[0], color: l[1] }; }));
     }
     sec.appendChild(head);
     card.appendChild(sec);
     sec._title = name;
     return sec;
+  }
+  function setLegend(sec, series) {
+    var lg = sec._legend;
+    var text = series.map(function (s) { return s.name; }).join(',');
+    if (!lg || lg._text === text) return;
+    lg._text = text;
+    clear(lg);
+    series.forEach(function (s) {
+      var item = el('span'); var sw = el('i'); sw.style.background = s.color;
+      item.appendChild(sw); item.appendChild(document.createTextNode(s.name)); lg.appendChild(item);
+    });
   }
   function chartBox(sec, cls) {
     var box = el('div', cls);
@@ -229,7 +238,7 @@ export const DASHBOARD_SCRIPT = `
     card.appendChild(head);
     var stats = el('div', 'stats');
     card.appendChild(stats);
-    var rates = section(card, 'Rate / s', [['success', C.success], ['failure', C.failure], ['retry', C.retry], ['shed', C.rejected]]);
+    var rates = section(card, 'Rate / s', []);
     var ratesBox = chartBox(rates, 'chart rates');
     var lat = section(card, 'Latency', [['p50', C.p50], ['p90', C.p90], ['p99', C.p99]]);
     var latBox = chartBox(lat, 'chart latency');
@@ -242,7 +251,7 @@ export const DASHBOARD_SCRIPT = `
     var keys = section(card, 'Busiest keys');
     var table = el('table', 'keys');
     keys.appendChild(table);
-    c = { card: card, pill: pill, stats: stats, rates: ratesBox, lat: lat, latBox: latBox, br: br, band: band,
+    c = { card: card, pill: pill, stats: stats, rates: ratesBox, ratesSec: rates, lat: lat, latBox: latBox, br: br, band: band,
       list: list, keys: keys, table: table };
     cards.set(id, c);
     grid.appendChild(card);
@@ -278,24 +287,40 @@ export const DASHBOARD_SCRIPT = `
       c.pill.hidden = true;
     }
 
+    // Show what this policy actually reports: a rate limiter has no latency, a breaker no retries.
+    var t = m.totals, kind = m.policy;
+    var has = {
+      calls: t.calls > 0,
+      retry: t.retry > 0 || kind === 'retry',
+      shed: t.rejected > 0 || kind === 'circuit-breaker' || kind === 'bulkhead' || kind === 'rate-limit',
+      timeout: t.timeout > 0 || kind === 'timeout',
+    };
     clear(c.stats);
     var err = m.recent.errorRate;
-    stat(c.stats, 'calls/s', fmtRate(r.success + r.failure));
-    stat(c.stats, 'errors', fmtPct(err), err > 0.05 ? 'bad' : err > 0.01 ? 'warn' : '');
-    stat(c.stats, 'retries/s', fmtRate(r.retry), r.retry > 0 ? 'warn' : '');
-    stat(c.stats, 'shed/s', fmtRate(r.rejected), r.rejected > 0 ? 'bad' : '');
-    if (m.totals.timeout > 0) stat(c.stats, 'timeouts/s', fmtRate(r.timeout), r.timeout > 0 ? 'warn' : '');
-    stat(c.stats, 'p99', fmtMs(m.recent.p99));
+    if (has.calls) {
+      stat(c.stats, 'calls/s', fmtRate(r.success + r.failure));
+      stat(c.stats, 'errors', fmtPct(err), err > 0.05 ? 'bad' : err > 0.01 ? 'warn' : '');
+    }
+    if (has.retry) stat(c.stats, 'retries/s', fmtRate(r.retry), r.retry > 0 ? 'warn' : '');
+    if (has.shed) stat(c.stats, 'shed/s', fmtRate(r.rejected), r.rejected > 0 ? 'bad' : '');
+    if (has.timeout) stat(c.stats, 'timeouts/s', fmtRate(r.timeout), r.timeout > 0 ? 'warn' : '');
+    if (m.latency.count > 0) stat(c.stats, 'p99', fmtMs(m.recent.p99));
     if (m.bulkhead) stat(c.stats, 'queued', String(m.bulkhead.queued), m.bulkhead.queued > 0 ? 'warn' : '');
     if (m.limit !== undefined && m.limit !== null) stat(c.stats, 'limit', String(m.limit));
+    if (has.shed) stat(c.stats, 'shed total', fmtCount(t.rejected));
+    if (has.timeout) stat(c.stats, 'timeouts', fmtCount(t.timeout));
+    if (has.retry && !has.calls) stat(c.stats, 'retries', fmtCount(t.retry));
 
     var per = function (i) { return complete.map(function (p) { return [p[0], p[i] / sec]; }); };
-    var rs = [
-      { name: 'success', color: C.success, area: true, values: per(1) },
-      { name: 'failure', color: C.failure, area: true, values: per(2) },
-      { name: 'retry', color: C.retry, values: per(3) },
-      { name: 'shed', color: C.rejected, values: per(4) },
-    ];
+    var rs = [];
+    if (has.calls) {
+      rs.push({ name: 'success', color: C.success, area: true, values: per(1) });
+      rs.push({ name: 'failure', color: C.failure, area: true, values: per(2) });
+    }
+    if (has.retry) rs.push({ name: 'retry', color: C.retry, values: per(3) });
+    if (has.shed) rs.push({ name: 'shed', color: C.rejected, area: !has.calls, values: per(4) });
+    if (has.timeout) rs.push({ name: 'timeout', color: C.timeout, area: !has.calls, values: per(5) });
+    setLegend(c.ratesSec, rs);
     var ymax = 0;
     rs.forEach(function (s) { s.values.forEach(function (p) { if (p[1] > ymax) ymax = p[1]; }); });
     drawChart(c.rates, { x0: x0, x1: x1, yMax: niceMax(ymax), fmt: fmtRate, series: rs });
@@ -342,17 +367,21 @@ export const DASHBOARD_SCRIPT = `
     if (!c.keys.hidden) {
       c.keys._title.textContent = 'Busiest keys · ' + m.trackedKeys + ' tracked' + (m.evictedKeys ? ' · ' + fmtCount(m.evictedKeys) + ' evicted' : '');
       clear(c.table);
+      var anyCalls = m.topKeys.some(function (k) { return k.calls > 0; });
+      var anyShed = m.topKeys.some(function (k) { return k.rejected > 0; });
+      var cols = [['key', function (k) { var td = el('td', 'mono', k.key); td.title = k.key; return td; }]];
+      if (anyCalls) {
+        cols.push(['calls', function (k) { return el('td', '', fmtCount(k.calls)); }]);
+        cols.push(['errors', function (k) { return el('td', '', k.calls ? fmtPct(k.failure / k.calls) : '–'); }]);
+      }
+      if (anyShed) cols.push(['shed', function (k) { return el('td', '', fmtCount(k.rejected)); }]);
+      if (anyCalls) cols.push(['p99', function (k) { return el('td', '', fmtMs(k.p99)); }]);
       var hr = el('tr');
-      ['key', 'calls', 'errors', 'shed', 'p99'].forEach(function (h) { hr.appendChild(el('th', '', h)); });
+      cols.forEach(function (col) { hr.appendChild(el('th', '', col[0])); });
       c.table.appendChild(hr);
       m.topKeys.forEach(function (k) {
         var tr = el('tr');
-        var kc = el('td', 'mono', k.key); kc.title = k.key;
-        tr.appendChild(kc);
-        tr.appendChild(el('td', '', fmtCount(k.calls)));
-        tr.appendChild(el('td', '', k.calls ? fmtPct(k.failure / k.calls) : '–'));
-        tr.appendChild(el('td', '', fmtCount(k.rejected)));
-        tr.appendChild(el('td', '', fmtMs(k.p99)));
+        cols.forEach(function (col) { tr.appendChild(col[1](k)); });
         c.table.appendChild(tr);
       });
     }
