@@ -162,7 +162,7 @@ export function clientAddress(
   const entries = forwardedFor.split(',');
   // addresses from the nearest: remote, then X-Forwarded-For right to left
   const index = entries.length - hops;
-  const entry = entries[index < 0 ? 0 : index];
+  const entry = entries[Math.max(0, index)];
   const address = entry?.trim();
   return address ? address : remote;
 }

@@ -96,3 +96,13 @@ export type {
   NormalizedInboundOptions,
   FailedResponseError,
 } from './http-inbound.js';
+export { compileInboundRoutes, isAdaptiveConcurrency } from './inbound-routes.js';
+export type {
+  InboundSpec,
+  InboundFactories,
+  InboundRoute,
+  InboundRoutesOptions,
+  InboundRouteTable,
+  InboundRateLimiter,
+  InboundRateLimitDecision,
+} from './inbound-routes.js';

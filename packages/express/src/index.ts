@@ -1,5 +1,14 @@
+export { rateLimit } from './rate-limit.js';
+export type { ExpressRateLimitOptions } from './rate-limit.js';
+export { concurrencyLimit } from './concurrency-limit.js';
+export type { ExpressConcurrencyLimitOptions } from './concurrency-limit.js';
 export { timeout } from './timeout.js';
 export type { ExpressTimeoutOptions } from './timeout.js';
+export { circuitBreaker } from './circuit-breaker.js';
+export type { ExpressCircuitBreakerOptions } from './circuit-breaker.js';
+export { resilience } from './resilience.js';
+export type { ExpressResilienceOptions } from './resilience.js';
 export { EXPRESS_DEFAULTS } from './options.js';
 export type { ExpressOptions, ExpressKeyOptions, ExpressRejection, ExpressRejectionHandler } from './options.js';
 export type { PalisadeRequestInfo } from './request-state.js';
+export type { InboundSpec } from '@palisade/core';

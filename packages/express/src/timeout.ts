@@ -1,16 +1,25 @@
 import { type TimeoutOptions, timeout as timeoutPolicy } from '@palisade/timeout';
 import type { RequestHandler } from 'express';
+import { inboundDeadlineReader, withDeadline } from './deadline.js';
 import { guard } from './guard.js';
-import { type ExpressOptions, normalizeExpressOptions } from './options.js';
+import { type ExpressOptions, check, normalizeExpressOptions } from './options.js';
 
 /** Options of {@link timeout}: `@palisade/timeout`'s, plus the adapter's. */
-export interface ExpressTimeoutOptions extends TimeoutOptions, ExpressOptions {}
+export interface ExpressTimeoutOptions extends TimeoutOptions, ExpressOptions {
+  /**
+   * Honour the `palisade-deadline-ms` header of an upstream palisade service: the request then ends
+   * by the caller's deadline when that comes sooner than `ms`.
+   * @default true
+   */
+  deadlineHeader?: boolean;
+}
 
 /**
- * Answers 504 (problem+json) when the rest of the chain has not responded within `ms`, and aborts
- * the handler's signal (`req.signal`, `res.locals.palisade.signal`) so its work stops; whatever
- * it writes afterwards is dropped. The request's deadline is visible to outbound `createFetch`
- * calls made while handling it, and an inbound deadline header only shortens it.
+ * Answers 504 (problem+json) when the rest of the chain has not responded within `ms` (or by the
+ * inbound deadline, if sooner), and aborts the handler's signal (`req.signal`,
+ * `res.locals.palisade.signal`) so its work stops; whatever it writes afterwards is dropped. The
+ * rest of the chain runs with the request's deadline as `@palisade/fetch`'s ambient deadline, so
+ * outbound `createFetch` calls end by then and pass the time left on.
  *
  * @example
  * app.get('/report', timeout({ ms: '2s' }), async (req, res) => {
@@ -18,7 +27,13 @@ export interface ExpressTimeoutOptions extends TimeoutOptions, ExpressOptions {}
  * });
  */
 export function timeout(options?: ExpressTimeoutOptions): RequestHandler {
-  const { adapter, pattern } = normalizeExpressOptions('timeout', options);
+  const { adapter, raw, pattern } = normalizeExpressOptions('timeout', options, ['deadlineHeader']);
+  const honourHeader = check.boolean('deadlineHeader', raw.deadlineHeader, true);
   const policy = timeoutPolicy(pattern as TimeoutOptions);
-  return guard(policy, { adapter, answerOnAbort: true });
+  return guard(policy, {
+    adapter,
+    answerOnAbort: true,
+    inboundDeadline: honourHeader ? inboundDeadlineReader(options?.clock) : undefined,
+    withDeadline,
+  });
 }

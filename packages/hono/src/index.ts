@@ -1,5 +1,15 @@
+export { rateLimit } from './rate-limit.js';
+export type { HonoRateLimitOptions } from './rate-limit.js';
+export { concurrencyLimit } from './concurrency-limit.js';
+export type { HonoConcurrencyLimitOptions } from './concurrency-limit.js';
 export { timeout } from './timeout.js';
 export type { HonoTimeoutOptions } from './timeout.js';
+export { circuitBreaker } from './circuit-breaker.js';
+export type { HonoCircuitBreakerOptions } from './circuit-breaker.js';
+export { resilience } from './resilience.js';
+export type { HonoResilienceOptions } from './resilience.js';
 export { HONO_DEFAULTS } from './options.js';
 export type { HonoOptions, HonoKeyOptions, HonoRejection, HonoRejectionHandler, GetConnInfo } from './options.js';
+export type { RunWithDeadline } from './deadline.js';
 export type { PalisadeRequestInfo, PalisadeEnv } from './request-state.js';
+export type { InboundSpec } from '@palisade/core';

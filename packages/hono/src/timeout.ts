@@ -1,25 +1,46 @@
 import { type TimeoutOptions, timeout as timeoutPolicy } from '@palisade/timeout';
 import type { MiddlewareHandler } from 'hono';
+import { type RunWithDeadline, inboundDeadlineReader } from './deadline.js';
 import { guard } from './guard.js';
-import { type HonoOptions, normalizeHonoOptions } from './options.js';
+import { type HonoOptions, check, normalizeHonoOptions } from './options.js';
 import type { PalisadeEnv } from './request-state.js';
 
 /** Options of {@link timeout}: `@palisade/timeout`'s, plus the adapter's. */
-export interface HonoTimeoutOptions extends TimeoutOptions, HonoOptions {}
+export interface HonoTimeoutOptions extends TimeoutOptions, HonoOptions {
+  /**
+   * Honour the `palisade-deadline-ms` header of an upstream palisade service: the request then ends
+   * by the caller's deadline when that comes sooner than `ms`.
+   * @default true
+   */
+  deadlineHeader?: boolean;
+  /**
+   * Makes the request's deadline the ambient one of outbound `createFetch` calls: pass
+   * `runWithDeadline` from `@palisade/fetch` (it needs `AsyncLocalStorage`: Node, Bun, Deno,
+   * Workers with `nodejs_als`). Without it the deadline is still in `c.get('palisade').deadline`.
+   * @default undefined
+   * @example import { runWithDeadline } from '@palisade/fetch'; timeout({ ms: '2s', runWithDeadline })
+   */
+  runWithDeadline?: RunWithDeadline;
+}
 
 /**
- * Answers 504 (problem+json) when the rest of the chain has not returned within `ms`, and aborts
- * the handler's signal (`c.get('palisade').signal`) so its work stops; the Response it returns
- * afterwards is ignored. The request's deadline is visible to outbound `createFetch` calls made
- * while handling it, and an inbound deadline header only shortens it.
+ * Answers 504 (problem+json) when the rest of the chain has not returned within `ms` (or by the
+ * inbound deadline, if sooner), and aborts the handler's signal (`c.get('palisade').signal`) so its
+ * work stops; the Response it returns afterwards is ignored.
  *
  * @example
- * app.get('/report', timeout({ ms: '2s' }), async (c) => {
+ * app.get('/report', timeout({ ms: '2s', runWithDeadline }), async (c) => {
  *   return c.json(await buildReport({ signal: c.get('palisade').signal }));
  * });
  */
 export function timeout(options?: HonoTimeoutOptions): MiddlewareHandler<PalisadeEnv> {
-  const { adapter, pattern } = normalizeHonoOptions('timeout', options);
+  const { adapter, raw, pattern } = normalizeHonoOptions('timeout', options, ['deadlineHeader', 'runWithDeadline']);
+  const honourHeader = check.boolean('deadlineHeader', raw.deadlineHeader, true);
+  const withDeadline = check.func<RunWithDeadline>('runWithDeadline', raw.runWithDeadline);
   const policy = timeoutPolicy(pattern as TimeoutOptions);
-  return guard(policy, { adapter });
+  return guard(policy, {
+    adapter,
+    inboundDeadline: honourHeader ? inboundDeadlineReader(options?.clock) : undefined,
+    withDeadline,
+  });
 }

@@ -1,0 +1,4 @@
+import { expressHarness } from './harness.js';
+import { behaviourSuite } from './suite.js';
+
+behaviourSuite(expressHarness);

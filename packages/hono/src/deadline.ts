@@ -1,0 +1,18 @@
+import { type Clock, DEADLINE_HEADER, parseDeadlineHeader, systemClock } from '@palisade/core';
+import type { Context } from 'hono';
+
+/**
+ * Runs `fn` with `deadline` (epoch ms) as the ambient deadline of outbound calls: pass
+ * `runWithDeadline` from `@palisade/fetch` (which uses `AsyncLocalStorage`) on runtimes that have
+ * it. This package imports nothing runtime-specific, so it does not reach for it itself.
+ */
+export type RunWithDeadline = <T>(deadline: number, fn: () => T) => T;
+
+/** Reads the inbound deadline header (`palisade-deadline-ms`, sent by an upstream `createFetch`). */
+export function inboundDeadlineReader(clock: Clock | undefined): (c: Context) => number | undefined {
+  const source = clock ?? systemClock;
+  return (c) => {
+    const value = c.req.header(DEADLINE_HEADER);
+    return value === undefined ? undefined : parseDeadlineHeader(value, source.now());
+  };
+}

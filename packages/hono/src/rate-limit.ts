@@ -1,0 +1,96 @@
+import {
+  type InboundRateLimitDecision,
+  type InboundRateLimiter,
+  RateLimitedError,
+  rateLimitHeaders,
+  rateLimitedResponse,
+} from '@palisade/core';
+import { type RateLimitOptions, rateLimit as rateLimitPolicy } from '@palisade/rate-limit';
+import type { Context, MiddlewareHandler, Next } from 'hono';
+import { clientKeyReader } from './client-key.js';
+import {
+  type HonoKeyOptions,
+  type HonoOptions,
+  KEY_OPTION_KEYS,
+  type NormalizedHonoOptions,
+  normalizeHonoOptions,
+  normalizeKeyOptions,
+} from './options.js';
+import { type PalisadeEnv, rejectionResponse } from './request-state.js';
+
+/** Options of {@link rateLimit}: `@palisade/rate-limit`'s, the adapter's, and how clients are told apart. */
+export interface HonoRateLimitOptions extends Omit<RateLimitOptions, 'key' | 'cost'>, HonoOptions, HonoKeyOptions {
+  /**
+   * Units a request takes: a number (0 … `burst`), or a function of the context.
+   * @default 1
+   * @example cost: (c) => (c.req.path.startsWith('/search') ? 5 : 1)
+   */
+  cost?: number | ((c: Context) => number);
+}
+
+/** A rate limit as one step of a middleware. */
+export interface RateLimitStep {
+  readonly limiter: InboundRateLimiter;
+  readonly readKey: (c: Context) => string;
+  readonly costOf: ((c: Context) => number) | undefined;
+  readonly adapter: NormalizedHonoOptions;
+}
+
+/**
+ * Runs the rate limit for a request: an allowed request gets the `RateLimit` headers and goes on to
+ * `then` (or `next`); a refused one gets 429 with `Retry-After` and the headers, and goes no further.
+ */
+export function rateLimitHandler(
+  step: RateLimitStep,
+  then?: MiddlewareHandler<PalisadeEnv>,
+): MiddlewareHandler<PalisadeEnv> {
+  const { limiter, readKey, costOf, adapter } = step;
+  const { http } = adapter;
+  const windowMs = limiter.windowMs;
+  const sendHeaders = http.rateLimitHeaders !== 'none';
+
+  return async function palisadeRateLimit(c: Context, next: Next): Promise<Response | undefined> {
+    const key = readKey(c);
+    const pending = costOf === undefined ? limiter.consume(key) : limiter.consume(key, costOf(c));
+    const decision: InboundRateLimitDecision =
+      typeof (pending as Promise<unknown>).then === 'function'
+        ? await (pending as Promise<InboundRateLimitDecision>)
+        : (pending as InboundRateLimitDecision);
+    if (decision.allowed) {
+      if (sendHeaders) {
+        const headers = rateLimitHeaders(
+          { limit: decision.limit, remaining: decision.remaining, resetMs: decision.resetMs, windowMs },
+          http,
+        );
+        for (const name in headers) c.header(name, headers[name]);
+      }
+      if (then) return (await then(c, next)) ?? undefined;
+      await next();
+      return undefined;
+    }
+    const info = { ...decision, windowMs };
+    const response = rateLimitedResponse(info, http);
+    if (adapter.onRejected) return rejectionResponse(c, response, new RateLimitedError(info), adapter);
+    return c.body(JSON.stringify(response.body), 429, response.headers);
+  };
+}
+
+/**
+ * Limits each client to `limit` requests per `windowMs` (GCRA, up to `burst` at once). Allowed
+ * responses carry the IETF `RateLimit-Policy` and `RateLimit` headers; a refused request gets 429
+ * with `Retry-After` (seconds) and an RFC 9457 problem+json body, and never reaches the handler.
+ *
+ * @example
+ * import { getConnInfo } from '@hono/node-server/conninfo';
+ * app.use('/api/*', rateLimit({ limit: 100, windowMs: '1m', getConnInfo }));
+ */
+export function rateLimit(options?: HonoRateLimitOptions): MiddlewareHandler<PalisadeEnv> {
+  const { adapter, raw, pattern } = normalizeHonoOptions('rateLimit', options, [...KEY_OPTION_KEYS, 'cost']);
+  const cost = raw.cost;
+  let costOf: ((c: Context) => number) | undefined;
+  if (typeof cost === 'function') costOf = cost as (c: Context) => number;
+  else if (cost !== undefined) pattern.cost = cost;
+  const limiter = rateLimitPolicy(pattern as RateLimitOptions);
+  const readKey = clientKeyReader(normalizeKeyOptions(raw, adapter), adapter.warn);
+  return rateLimitHandler({ limiter, readKey, costOf, adapter });
+}

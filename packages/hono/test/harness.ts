@@ -1,0 +1,48 @@
+import type { AddressInfo } from 'node:net';
+import { type ServerType, serve } from '@hono/node-server';
+import { runWithDeadline } from '@palisade/fetch';
+import { Hono, type MiddlewareHandler } from 'hono';
+import type { AppDef, Harness, Running } from '../../express/test/suite.js';
+import { type PalisadeEnv, circuitBreaker, concurrencyLimit, rateLimit, resilience, timeout } from '../src/index.js';
+
+/** Serves a test app on 127.0.0.1 with real Hono through @hono/node-server. */
+export async function serveHono(def: AppDef): Promise<Running> {
+  const app = new Hono<PalisadeEnv>();
+  const lateErrors: unknown[] = [];
+  for (const mw of def.use ?? []) app.use(mw as MiddlewareHandler);
+  for (const route of def.routes) {
+    const handler: MiddlewareHandler<PalisadeEnv> = async (c) => {
+      const info = c.get('palisade');
+      const reply = (await route.handler({ signal: info?.signal, deadline: info?.deadline })) ?? {};
+      return c.json((reply.body ?? { ok: true }) as object, (reply.status ?? 200) as 200);
+    };
+    // Hono's typed overloads do not take a spread of handlers; the runtime does.
+    const on = app.on as unknown as (method: string, path: string, ...handlers: MiddlewareHandler[]) => void;
+    on.call(app, route.method, route.path, ...(route.middleware as MiddlewareHandler[]), handler as MiddlewareHandler);
+  }
+  app.onError((error, c) => {
+    lateErrors.push(error);
+    return c.json({ error: String(error) }, 500);
+  });
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    lateErrors,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  };
+}
+
+export const honoHarness: Harness = {
+  name: 'hono',
+  lib: { rateLimit, concurrencyLimit, timeout, circuitBreaker, resilience },
+  trustOneProxyOptions: { proxyHops: 1 },
+  deadlineOptions: { runWithDeadline },
+  serve: serveHono,
+};
