@@ -57,9 +57,8 @@ describe('dashboard page', () => {
 
   it('escapes the title', async () => {
     const metrics = createMetrics();
-    const html = await dashboard({ metrics, title: '<img src=x onerror=alert(1)>' })
-      .fetch(new Request('http://x/'))
-      .text();
+    const dash = dashboard({ metrics, title: '<img src=x onerror=alert(1)>' });
+    const html = await (await dash.fetch(new Request('http://x/'))).text();
     expect(html).not.toContain('<img src=x');
     expect(html).toContain('&#60;img src=x onerror=alert(1)&#62;');
   });
