@@ -20,7 +20,7 @@ export interface KeyedOptions {
    */
   maxKeys?: number;
   /**
-   * A key unused for this long (ms, or `"10m"`) is dropped when next looked at or pushed out; 0
+   * A key unused for longer than this (ms, or `"10m"`) is dropped when next looked at or pushed out; 0
    * keeps keys until `maxKeys` pushes them out. No timer is involved.
    * @default 600_000
    */
@@ -81,7 +81,8 @@ export function keyed<P extends Policy>(factory: (key: string) => P, options?: K
     ...(idleMs > 0 ? { ttl: idleMs, updateAgeOnGet: true } : {}),
     ttlAutopurge: false,
     ttlResolution: 0, // read the clock itself: no cached-now timer
-    perf: { now: () => clock.now() },
+    // lru-cache reads a start time of 0 as "no TTL": shift by 1 ms so a FakeClock at 0 works too.
+    perf: { now: () => clock.now() + 1 },
   });
 
   const policyOf = (key: string): P => {
