@@ -87,6 +87,20 @@ class FetchCall {
   }
 }
 
+/** Reads a Request's body once, giving up at once if the caller aborts meanwhile. */
+function readBody(request: Request, signal: AbortSignal | undefined): Promise<ArrayBuffer> {
+  if (signal === undefined) return request.arrayBuffer();
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<ArrayBuffer>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    request
+      .arrayBuffer()
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 async function run(
   req: PreparedRequest,
   selection: Selection,
@@ -100,7 +114,7 @@ async function run(
         `${PKG}: the request body is a one-shot stream, but ${req.method} ${req.url.host} may be sent more than once (retry or hedge). Pass a string, Blob, ArrayBuffer, FormData or URLSearchParams, or read the stream into one first.`,
       );
     }
-    req.buffered = await (req.request as Request).arrayBuffer();
+    req.buffered = await readBody(req.request as Request, req.signal);
   }
   const call = new FetchCall(req, shared);
   const options: ExecuteOptions = { key: req.url.host, signal: req.signal, deadline };

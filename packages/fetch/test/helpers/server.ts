@@ -15,7 +15,7 @@ export interface Seen {
   socketClosed: boolean;
 }
 
-export type Handler = (req: IncomingMessage, res: ServerResponse, seen: Seen) => void | Promise<void>;
+export type Handler = (req: IncomingMessage, res: ServerResponse, seen: Seen) => unknown;
 
 /** A real node:http server on 127.0.0.1 that counts its sockets and records every request. */
 export interface TestServer {
