@@ -65,9 +65,13 @@ async function runAttempt<T>(
 ): Promise<Attempt<T>> {
   const ctx = createContext(options, n);
   try {
-    return succeededAttempt(p, options, ctx, await fn(ctx));
-  } catch (error) {
-    return failedAttempt<T>(p, options, ctx, error);
+    let value: T;
+    try {
+      value = await fn(ctx);
+    } catch (error) {
+      return failedAttempt<T>(p, options, ctx, error);
+    }
+    return succeededAttempt(p, options, ctx, value); // a throwing retryOn is not fn's failure
   } finally {
     ctx.dispose();
   }
@@ -165,8 +169,12 @@ function recover<T>(
   error: unknown,
   start: number,
 ): Promise<T> {
-  const first = failedAttempt<T>(p, options, ctx, error);
-  ctx.dispose();
+  let first: Attempt<T>;
+  try {
+    first = failedAttempt<T>(p, options, ctx, error);
+  } finally {
+    ctx.dispose();
+  }
   return retrying(p, fn, options, first, start);
 }
 
@@ -219,8 +227,12 @@ export function retry(options?: RetryOptions): RetryPolicy {
       }
       return promise.then(
         (value) => {
-          const first = succeededAttempt(p, executeOptions, ctx, value);
-          ctx.dispose();
+          let first: Attempt<T>;
+          try {
+            first = succeededAttempt(p, executeOptions, ctx, value);
+          } finally {
+            ctx.dispose();
+          }
           if (first.retry) return retrying(p, fn, executeOptions, first, start);
           return settle(p, executeOptions, first, start);
         },

@@ -4,6 +4,7 @@ import {
   type Context,
   RateLimitedError,
   type ResilienceEvent,
+  fromSpec,
   pipeline,
 } from '@palisade/core';
 import { FakeClock } from '@palisade/core/testing';
@@ -246,6 +247,37 @@ describe('retry()', () => {
       ]);
     });
 
+    it('a retryOn that throws rejects the call with its error, never retried as if fn had failed', async () => {
+      const clock = new FakeClock();
+      const bug = new Error('bug in retryOn');
+      for (const fn of [() => 'value', () => Promise.resolve('value'), () => Promise.reject(new Transient())]) {
+        let calls = 0;
+        const p = retry({
+          clock,
+          backoff: constant({ ms: 0 }),
+          retryOn: () => {
+            throw bug;
+          },
+        }).execute(() => {
+          calls++;
+          return fn();
+        });
+        await expect(p).rejects.toBe(bug);
+        expect(calls).toBe(1);
+      }
+      let calls = 0;
+      const later = retry({
+        clock,
+        backoff: constant({ ms: 0 }),
+        retryOn: (o) => {
+          if (o.attempt === 2) throw bug;
+          return true;
+        },
+      }).execute(() => ++calls);
+      await expect(later).rejects.toBe(bug);
+      expect(calls).toBe(2);
+    });
+
     it('stops at the first error it declines', async () => {
       const clock = new FakeClock();
       const { fn, calls, errors } = flaky(5, 'ok');
@@ -472,5 +504,36 @@ describe('retry()', () => {
       const { budget } = r;
       expect([budget?.firstAttempts, budget?.retries, budget?.failures]).toEqual([2, 2, 2]);
     });
+  });
+
+  it('is built from a declarative spec (plain data, durations as strings)', async () => {
+    const clock = new FakeClock();
+    const { list, onEvent } = events();
+    const policy = fromSpec(
+      {
+        retry: {
+          maxAttempts: 3,
+          maxDelayMs: '1s',
+          backoff: { type: 'exponential', initialMs: '100ms', jitter: 'none' },
+          budget: { ratio: 0.5, windowMs: '30s' },
+        },
+      },
+      { factories: { retry }, clock, onEvent, name: 'users' },
+    );
+    const { fn, calls } = flaky(2, 'ok');
+    const p = policy.execute(fn);
+    await clock.advance(300);
+    await expect(p).resolves.toBe('ok');
+    expect(calls.map((c) => c.attempt)).toEqual([1, 2, 3]);
+    expect(list.filter((e) => e.type === 'retry').map((e) => [e.name, 'delayMs' in e && e.delayMs])).toEqual([
+      ['users.retry', 100],
+      ['users.retry', 200],
+    ]);
+    expect(() => fromSpec({ retry: { backoff: { type: 'linear' } } }, { factories: { retry } })).toThrow(
+      /retry: @palisade\/retry: "backoff.type" must be one of/,
+    );
+    expect(() => fromSpec({ retry: { budget: false, maxAttempts: 0 } }, { factories: { retry } })).toThrow(
+      /"maxAttempts" must be an integer ≥ 1/,
+    );
   });
 });
