@@ -40,8 +40,31 @@ const TYPE_COUNT = EVENT_TYPES.length;
 export const FAILURE: number = TYPE_INDEX.failure;
 const STATEFUL = TYPE_INDEX['bulkhead.queued'];
 
-/** The counter index of an event type, or `undefined` for a type this version does not know. */
-export const typeIndex = (type: string): number | undefined => TYPE_INDEX[type as ResilienceEventType];
+/**
+ * The counter index of an event type, or `undefined` for a type this version does not know. The
+ * frequent types are compared first (a switch on interned strings is ~3x cheaper than a keyed
+ * property lookup); the rest fall back to the table.
+ */
+export function typeIndex(type: string): number | undefined {
+  switch (type) {
+    case 'success':
+      return 0;
+    case 'failure':
+      return 1;
+    case 'retry':
+      return 2;
+    case 'timeout':
+      return 3;
+    case 'circuit.rejected':
+      return 4;
+    case 'bulkhead.rejected':
+      return 5;
+    case 'ratelimit.rejected':
+      return 6;
+    default:
+      return TYPE_INDEX[type as ResilienceEventType];
+  }
+}
 
 /** Timeline column of each event type (-1: not on the timeline). */
 const COLUMN: Int8Array = (() => {
@@ -202,6 +225,8 @@ export class PolicyStats {
   attributes: Readonly<Record<string, string>> | undefined;
   readonly #bounds: Float64Array;
   readonly #maxTransitions: number;
+  #lastKey: string | undefined;
+  #lastSeries: Series | undefined;
 
   constructor(
     policy: string,
@@ -236,10 +261,16 @@ export class PolicyStats {
     this.total.add(index, time, durationMs, bucket);
     const key = event.key;
     if (key !== undefined && this.keys !== undefined) {
-      let series = this.keys.get(key);
+      // The key of the previous event is already the most recent: skip the LRU touch.
+      let series = key === this.#lastKey ? this.#lastSeries : undefined;
       if (series === undefined) {
-        series = new Series(this.#bounds);
-        this.keys.set(key, series);
+        series = this.keys.get(key);
+        if (series === undefined) {
+          series = new Series(this.#bounds);
+          this.keys.set(key, series);
+        }
+        this.#lastKey = key;
+        this.#lastSeries = series;
       }
       series.add(index, time, durationMs, bucket);
     }

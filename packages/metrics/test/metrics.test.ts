@@ -4,6 +4,7 @@ import { circuitBreaker } from '@palisade/circuit-breaker';
 import { timeout } from '@palisade/timeout';
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES, createMetrics } from '../src/index.js';
+import { typeIndex } from '../src/series.js';
 import { emitter } from './fixtures/events.js';
 
 const T0 = 1_700_000_000_000;
@@ -121,14 +122,26 @@ describe('createMetrics: aggregation', () => {
     const metrics = createMetrics({ clock });
     const api = emitter(metrics.onEvent, 'retry', 'api', () => clock.now());
     api({ type: 'success', key: 'k', durationMs: 1 });
+    api({ type: 'success', key: 'k', durationMs: 2 });
+    api({ type: 'success', key: 'j', durationMs: 3 });
+    api({ type: 'failure', key: 'k', durationMs: 4, error: 'x' });
+    expect(metrics.snapshot().policies[0]?.keys.map((k) => [k.key, k.calls])).toEqual([
+      ['k', 3],
+      ['j', 1],
+    ]);
     const noKeys = metrics.snapshot({ keys: false }).policies[0];
     expect(noKeys?.keys).toEqual([]);
-    expect(noKeys?.trackedKeys).toBe(1);
+    expect(noKeys?.trackedKeys).toBe(2);
     metrics.reset();
     expect(metrics.snapshot().policies).toEqual([]);
     api({ type: 'failure', durationMs: 1, error: 'x' });
     expect(metrics.snapshot().policies[0]?.counts.failure).toBe(1);
     expect(metrics.snapshot().policies[0]?.counts.success).toBe(0);
+  });
+
+  it('indexes every event type of the union, the fast path agreeing with the table', () => {
+    EVENT_TYPES.forEach((type, i) => expect(typeIndex(type)).toBe(i));
+    expect(typeIndex('nope')).toBeUndefined();
   });
 
   it('ignores event types it does not know and durations that are not numbers', () => {

@@ -1,0 +1,114 @@
+// @palisade/metrics: what attaching the metrics sink costs a policy's hot path. Each policy is
+// measured without a listener, with an empty listener (the policy's own cost of building and
+// stamping events) and with `metrics.onEvent`; the goal is "with metrics ≤ 1.5× without".
+// Informational rows: keyed calls (per-key LRU), and the OpenTelemetry histogram on top.
+import { pipeline } from '@palisade/core';
+import { circuitBreaker } from '@palisade/circuit-breaker';
+import { createMetrics } from '@palisade/metrics';
+import { retry } from '@palisade/retry';
+import { timeout } from '@palisade/timeout';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { type BenchRow, compare, machine, saveResults } from './_harness.js';
+
+const ITERATIONS = 100_000;
+const ROUNDS = 7;
+const ok = async () => 1;
+const empty = () => {};
+const KEYS = Array.from({ length: 50 }, (_, i) => ({ key: `host-${i}.example.com` }));
+let k = 0;
+const keyed = () => KEYS[k++ % KEYS.length];
+
+interface Policy {
+  execute(fn: typeof ok, options?: { key?: string }): Promise<number>;
+}
+type Build = (onEvent?: (event: never) => void) => Policy;
+
+const builds: [string, Build][] = [
+  ['circuitBreaker()', (onEvent) => circuitBreaker({ onEvent })],
+  ['retry()', (onEvent) => retry({ onEvent })],
+  [
+    'pipeline(timeout, retry, circuitBreaker)',
+    (onEvent) => pipeline(timeout({ ms: '5s', onEvent }), retry({ onEvent }), circuitBreaker({ onEvent })),
+  ],
+];
+
+const summary: string[] = [
+  '| policy | without | empty listener | with metrics | with metrics ÷ without |',
+  '| --- | ---: | ---: | ---: | ---: |',
+];
+const sections: string[] = [];
+const row = (rows: BenchRow[], name: string) => rows.find((r) => r.name === name) as BenchRow;
+
+for (const [title, build] of builds) {
+  const metrics = createMetrics();
+  const bare = build();
+  const listened = build(empty);
+  const measured = build(metrics.onEvent);
+  const keyedMetrics = createMetrics();
+  const measuredKeyed = build(keyedMetrics.onEvent);
+  const provider = new MeterProvider();
+  const otelMetrics = createMetrics({ meter: provider.getMeter('bench') });
+  const measuredOtel = build(otelMetrics.onEvent);
+  const rows = await compare(
+    title,
+    [
+      { name: 'bare call', fn: ok },
+      { name: 'without metrics', fn: () => bare.execute(ok) },
+      { name: 'empty listener', fn: () => listened.execute(ok) },
+      { name: 'with metrics', fn: () => measured.execute(ok) },
+      { name: 'with metrics, 50 keys', fn: () => measuredKeyed.execute(ok, keyed()) },
+      { name: 'with metrics + OpenTelemetry', fn: () => measuredOtel.execute(ok) },
+    ],
+    { iterations: ITERATIONS, rounds: ROUNDS },
+  );
+  const without = row(rows, 'without metrics').nsPerOp;
+  const ratio = row(rows, 'with metrics').nsPerOp / without;
+  summary.push(
+    `| ${title} | ${without.toFixed(0)} ns | ${row(rows, 'empty listener').nsPerOp.toFixed(0)} ns | ${row(rows, 'with metrics').nsPerOp.toFixed(0)} ns | ${ratio.toFixed(2)}× ${ratio <= 1.5 ? '✓' : '✗ (goal ≤ 1.5×)'} |`,
+  );
+  sections.push(
+    [`### ${title}`, '', '| case | ns/op | × bare | × without |', '| --- | ---: | ---: | ---: |']
+      .concat(
+        rows.map(
+          (r) =>
+            `| ${r.name} | ${r.nsPerOp.toFixed(1)} | ${r.ratioToBare.toFixed(2)} | ${(r.nsPerOp / without).toFixed(2)} |`,
+        ),
+      )
+      .join('\n'),
+  );
+  await provider.shutdown();
+}
+
+// The sink alone: one pre-built event per call, no policy around it.
+const sink = createMetrics();
+const event = { policy: 'circuit-breaker', name: 'api', time: 0, type: 'success', durationMs: 12 } as const;
+const keyedEvent = KEYS.map(({ key }) => ({ ...event, key }));
+const sinkRows = await compare(
+  'metrics.onEvent alone',
+  [
+    { name: 'empty function', fn: () => empty() },
+    { name: 'onEvent(success)', fn: () => sink.onEvent({ ...event, time: k++ }) },
+    { name: 'onEvent(success, 50 keys)', fn: () => sink.onEvent(keyedEvent[k++ % 50] as never) },
+  ],
+  { iterations: ITERATIONS * 5, rounds: ROUNDS },
+);
+
+process.stdout.write(`${summary.join('\n')}\n`);
+saveResults(
+  'metrics',
+  [
+    '# @palisade/metrics overhead',
+    '',
+    machine(),
+    '',
+    summary.join('\n'),
+    '',
+    ...sections.flatMap((s) => [s, '']),
+    '### metrics.onEvent alone',
+    '',
+    '| case | ns/op |',
+    '| --- | ---: |',
+    ...sinkRows.map((r) => `| ${r.name} | ${r.nsPerOp.toFixed(1)} |`),
+    '',
+  ].join('\n'),
+);
