@@ -1,5 +1,4 @@
 import {
-  type CancelTimer,
   type Context,
   type ExecuteOptions,
   type Policy,
@@ -12,7 +11,6 @@ import {
   invoke,
   isAborted,
   isRejection,
-  startTimer,
   timerQueue,
   toContext,
 } from '@palisade/core';
@@ -39,8 +37,6 @@ interface Shared {
   readonly budget: HedgeBudget;
   /** Per-key latency histories (adaptive delay only). */
   readonly trackers: LatencyTrackers | undefined;
-  /** Shared timers of the fixed delay (fixed delay only). */
-  readonly queue: TimerQueue | undefined;
 }
 
 /**
@@ -53,15 +49,16 @@ const lostReason = (winner: number): DOMException =>
 /**
  * State of one hedged call. It is the argument of the shared timer queue and the listener object
  * on the caller's signal, so a call whose first attempt answers before the delay allocates this,
- * one Context, one queue entry (or timer) and the promise plumbing — no AbortController unless
- * `fn` reads `ctx.signal`.
+ * one Context, one queue entry and the promise plumbing — no runtime timer, no AbortController
+ * unless `fn` reads `ctx.signal`.
  */
 class HedgeCall<T> {
   readonly shared: Shared;
   readonly fn: (ctx: Context) => Promise<T> | T;
   readonly parent: ExecuteOptions | undefined;
   readonly start: number;
-  readonly delay: number;
+  /** The timers of this call's delay. */
+  readonly queue: TimerQueue;
   readonly histogram: LatencyHistogram | undefined;
   readonly caller: AbortSignal | undefined;
   /** Attempt 1's Context; the hedges' Contexts are in `hedges` (allocated on the first hedge). */
@@ -76,7 +73,6 @@ class HedgeCall<T> {
   primaryFailed = false;
   settled = false;
   queued: QueuedTimer | undefined = undefined;
-  cancelTimer: CancelTimer | undefined = undefined;
   resolve!: (value: T) => void;
   reject!: (reason: unknown) => void;
 
@@ -85,14 +81,14 @@ class HedgeCall<T> {
     fn: (ctx: Context) => Promise<T> | T,
     parent: ExecuteOptions | undefined,
     start: number,
-    delay: number,
+    queue: TimerQueue,
     histogram: LatencyHistogram | undefined,
   ) {
     this.shared = shared;
     this.fn = fn;
     this.parent = parent;
     this.start = start;
-    this.delay = delay;
+    this.queue = queue;
     this.histogram = histogram;
     this.caller = callerSignal(parent);
     this.primary = createContext(parent, 1);
@@ -116,19 +112,13 @@ class HedgeCall<T> {
   /** Arms the delay before the next hedge, counted from `now`. */
   #arm(now: number): void {
     if (this.started > this.shared.policy.maxHedges) return;
-    const { queue, policy } = this.shared;
-    if (queue) this.queued = queue.add(onDelay, this as HedgeCall<unknown>, now);
-    else this.cancelTimer = startTimer(policy.clock, this.delay, () => onDelay(this as HedgeCall<unknown>));
+    this.queued = this.queue.add(onDelay, this as HedgeCall<unknown>, now);
   }
 
   disarm(): void {
     if (this.queued) {
-      (this.shared.queue as TimerQueue).cancel(this.queued);
+      this.queue.cancel(this.queued);
       this.queued = undefined;
-    }
-    if (this.cancelTimer) {
-      this.cancelTimer();
-      this.cancelTimer = undefined;
     }
   }
 
@@ -219,7 +209,6 @@ class HedgeCall<T> {
 /** The delay elapsed with no attempt settled: hedge. */
 function onDelay(call: HedgeCall<unknown>): void {
   call.queued = undefined;
-  call.cancelTimer = undefined;
   if (call.settled) return;
   call.hedge(call.shared.policy.clock.now());
 }
@@ -244,9 +233,21 @@ export function hedge(options?: HedgeOptions): HedgePolicy {
     policy,
     budget: new HedgeBudget(policy.budgetPercent),
     trackers: adaptive ? new LatencyTrackers(adaptive, policy.maxKeys) : undefined,
-    queue: typeof delayMs === 'number' ? timerQueue(clock, delayMs) : undefined,
   };
   const { budget, trackers } = shared;
+  // Calls wait in a timer queue per delay: O(1) and no runtime timer per call. An adaptive delay
+  // takes one of a few hundred values (histogram bucket edges, minMs, maxMs), so the map is bounded
+  // and each queue arms at most one runtime timer.
+  const fixedQueue = typeof delayMs === 'number' ? timerQueue(clock, delayMs) : undefined;
+  const queues = new Map<number, TimerQueue>();
+  const queueFor = (ms: number): TimerQueue => {
+    let queue = queues.get(ms);
+    if (queue === undefined) {
+      queue = timerQueue(clock, ms);
+      queues.set(ms, queue);
+    }
+    return queue;
+  };
 
   return {
     name: policy.name,
@@ -264,13 +265,13 @@ export function hedge(options?: HedgeOptions): HedgePolicy {
       }
       const now = clock.now();
       budget.recordCall(now);
-      let delay: number;
+      let queue: TimerQueue;
       let histogram: LatencyHistogram | undefined;
       if (trackers) {
         histogram = trackers.get(executeOptions?.key);
-        delay = histogram.delayMs();
-      } else delay = delayMs as number;
-      const call = new HedgeCall<T>(shared, fn, executeOptions, now, delay, histogram);
+        queue = queueFor(histogram.delayMs());
+      } else queue = fixedQueue as TimerQueue;
+      const call = new HedgeCall<T>(shared, fn, executeOptions, now, queue, histogram);
       return new Promise<T>((resolve, reject) => call.run(resolve, reject));
     },
   };

@@ -333,14 +333,19 @@ describe('adaptive delay', () => {
     expect(h.currentDelayMs()).toBe(1_000); // calls without a key share their own history
   });
 
-  it('times the hedge with its own timer, cleared when the call settles', async () => {
+  it('times hedges on a shared queue per delay: one runtime timer for many calls, idle once they settle', async () => {
     const clock = new FakeClock();
-    const h = hedge({ delayMs: { percentile: 95 }, clock });
-    const p = h.execute(replicas(clock, [{ ms: 5 }]).fn);
-    expect(clock.pending).toBe(2); // the hedge timer and the attempt's sleep
-    await clock.advance(5);
-    await p;
+    const h = hedge({ delayMs: { percentile: 95, maxMs: 200 }, clock });
+    const release: (() => void)[] = [];
+    const calls = Array.from({ length: 100 }, () =>
+      h.execute(() => new Promise<void>((resolve) => release.push(resolve))),
+    );
+    expect(clock.pending).toBe(1);
+    for (const r of release) r();
+    await Promise.all(calls);
+    await clock.advance(200); // the queue's timer fires once, finds nothing due, and goes idle
     expect(clock.pending).toBe(0);
+    expect(release).toHaveLength(100); // nothing was hedged
   });
 });
 
