@@ -2,7 +2,7 @@
 // measured without a listener, with an empty listener (the policy's own cost of building and
 // stamping events) and with `metrics.onEvent`; the goal is "with metrics ≤ 1.5× without".
 // Informational rows: keyed calls (per-key LRU), and the OpenTelemetry histogram on top.
-import { pipeline } from '@palisade/core';
+import { type EventListener, pipeline } from '@palisade/core';
 import { circuitBreaker } from '@palisade/circuit-breaker';
 import { createMetrics } from '@palisade/metrics';
 import { retry } from '@palisade/retry';
@@ -21,7 +21,7 @@ const keyed = () => KEYS[k++ % KEYS.length];
 interface Policy {
   execute(fn: typeof ok, options?: { key?: string }): Promise<number>;
 }
-type Build = (onEvent?: (event: never) => void) => Policy;
+type Build = (onEvent?: EventListener) => Policy;
 
 const builds: [string, Build][] = [
   ['circuitBreaker()', (onEvent) => circuitBreaker({ onEvent })],

@@ -140,7 +140,7 @@ describe('createMetrics: aggregation', () => {
   });
 
   it('indexes every event type of the union, the fast path agreeing with the table', () => {
-    EVENT_TYPES.forEach((type, i) => expect(typeIndex(type)).toBe(i));
+    for (const [i, type] of EVENT_TYPES.entries()) expect(typeIndex(type)).toBe(i);
     expect(typeIndex('nope')).toBeUndefined();
   });
 
