@@ -103,6 +103,9 @@ const classify = (isFailure: (outcome: CircuitOutcome) => boolean, ok: boolean, 
   }
 };
 
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+
 const openDuration = (openMs: Shared['openMs'], openings: number): number => {
   if (typeof openMs === 'number') return openMs;
   try {
@@ -233,16 +236,32 @@ class Breaker implements CircuitBreakerPolicy {
     return new BrokenCircuitError(state, { retryAfterMs });
   }
 
-  async #run<T>(fn: (ctx: Context) => Promise<T> | T, ctx: Context, s: CircuitState, start: number): Promise<T> {
-    let value: T;
+  /** Runs `fn` and records its outcome before the caller resumes; errors pass through unchanged. */
+  #run<T>(fn: (ctx: Context) => Promise<T> | T, ctx: Context, s: CircuitState, start: number): Promise<T> {
+    let result: Promise<T> | T;
     try {
-      value = await fn(ctx);
+      result = fn(ctx);
     } catch (error) {
       this.#settle(s, ctx, start, false, error);
-      throw error;
+      return Promise.reject(error);
     }
-    this.#settle(s, ctx, start, true, value);
-    return value;
+    const promise: Promise<T> | undefined =
+      result instanceof Promise ? result : isThenable(result) ? Promise.resolve(result) : undefined;
+    if (promise === undefined) {
+      this.#settle(s, ctx, start, true, result);
+      return Promise.resolve(result as T);
+    }
+    // A new promise (not fn's own): an unhandled rejection stays unhandled for the caller.
+    return promise.then(
+      (value) => {
+        this.#settle(s, ctx, start, true, value);
+        return value;
+      },
+      (error: unknown) => {
+        this.#settle(s, ctx, start, false, error);
+        throw error;
+      },
+    );
   }
 
   /** With a caller signal: reject as soon as it aborts, free the probe slot, ignore the late outcome. */

@@ -37,14 +37,17 @@ export interface CircuitBreakerOptions extends PolicyOptions {
    */
   failureRateThreshold?: number;
   /**
-   * A call that takes at least this long (ms, or `"2s"`) counts as slow. `Infinity` turns slow-call
-   * detection off, which also saves the two `clock.now()` reads per call it costs.
-   * @default 60_000
+   * A call that takes at least this long (ms, or `"2s"`) counts as slow. Off by default
+   * (`Infinity`; resilience4j uses 60 s): detection costs two `clock.now()` reads per call, and a
+   * breaker with no listener and a count window reads no clock at all while closed.
+   * @default Infinity
+   * @example slowCallDurationMs: '2s'
    */
   slowCallDurationMs?: Duration;
   /**
    * Opens the circuit when this fraction of the calls in the window were slow (and at least
-   * `minimumCalls` were recorded). A fraction; 1 means "every call in the window was slow".
+   * `minimumCalls` were recorded). A fraction; 1 means "every call in the window was slow". Only
+   * used once `slowCallDurationMs` is set.
    * @default 1
    */
   slowCallRateThreshold?: number;
@@ -90,10 +93,10 @@ export interface CircuitBreakerOptions extends PolicyOptions {
 /** The default `isFailure`: every error counts, no value does. */
 export const isErrorOutcome = (outcome: CircuitOutcome): boolean => !outcome.ok;
 
-/** Defaults of {@link CircuitBreakerOptions}, resilience4j's. */
+/** Defaults of {@link CircuitBreakerOptions}: resilience4j's, except that slow-call detection is off. */
 export const CIRCUIT_BREAKER_DEFAULTS = Object.freeze({
   failureRateThreshold: 0.5,
-  slowCallDurationMs: 60_000 as number,
+  slowCallDurationMs: Number.POSITIVE_INFINITY,
   slowCallRateThreshold: 1,
   minimumCalls: 100,
   window: Object.freeze({ kind: 'count', size: 100 }) as SlidingWindowSpec,

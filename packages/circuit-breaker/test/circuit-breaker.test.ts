@@ -127,6 +127,42 @@ describe('closed → open', () => {
   });
 });
 
+describe('cost', () => {
+  it('reads no clock while closed with defaults (count window, no slow calls, no listener)', async () => {
+    const clock = new FakeClock();
+    let reads = 0;
+    const counting = {
+      now: () => {
+        reads++;
+        return clock.now();
+      },
+      sleep: clock.sleep.bind(clock),
+    };
+    const breaker = circuitBreaker({ clock: counting, minimumCalls: 1_000 });
+    reads = 0;
+    for (let i = 0; i < 10; i++) await breaker.execute(ok);
+    for (let i = 0; i < 10; i++) await breaker.execute(boom).catch(() => {});
+    expect(reads).toBe(0);
+    expect(breaker.stats().calls).toBe(20);
+  });
+
+  it('reads the clock twice per call when timing is needed (slow calls or a listener)', async () => {
+    const clock = new FakeClock();
+    let reads = 0;
+    const counting = {
+      now: () => {
+        reads++;
+        return clock.now();
+      },
+      sleep: clock.sleep.bind(clock),
+    };
+    const timed = circuitBreaker({ clock: counting, slowCallDurationMs: '1s' });
+    reads = 0;
+    await timed.execute(ok);
+    expect(reads).toBe(2);
+  });
+});
+
 describe('open', () => {
   it('rejects at once without calling fn, with retryAfterMs = time left until half-open', async () => {
     const { breaker, fail, clock, events } = setup();

@@ -19,10 +19,10 @@ describe('circuitBreaker options', () => {
     expect(Object.isFrozen(CIRCUIT_BREAKER_DEFAULTS.window)).toBe(true);
   });
 
-  it('the defaults are resilience4j’s', () => {
+  it('the defaults are resilience4j’s, except that slow-call detection is off', () => {
     expect(CIRCUIT_BREAKER_DEFAULTS).toMatchObject({
       failureRateThreshold: 0.5,
-      slowCallDurationMs: 60_000,
+      slowCallDurationMs: Number.POSITIVE_INFINITY,
       slowCallRateThreshold: 1,
       minimumCalls: 100,
       window: { kind: 'count', size: 100 },
