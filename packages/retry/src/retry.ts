@@ -1,13 +1,14 @@
 import {
-  type Context,
   type ExecuteOptions,
   type Policy,
   type PolicyContext,
   abortReason,
+  callerSignal,
   createContext,
   isAborted,
   isPolicyContext,
 } from '@palisade/core';
+import { type Attempt, type Fn, failedAttempt, runAttempt, succeededAttempt } from './attempt.js';
 import type { Backoff, BackoffFunction } from './backoff.js';
 import type { RetryBudget } from './budget.js';
 import { type NormalizedRetryOptions, type RetryOptions, normalizeRetryOptions } from './options.js';
@@ -20,61 +21,6 @@ export interface RetryPolicy extends Policy {
   readonly backoff: Backoff | BackoffFunction;
   /** The retry budget in use (shared or its own), or `undefined` with `budget: false`. */
   readonly budget: RetryBudget | undefined;
-}
-
-type Fn<T> = (ctx: Context) => Promise<T> | T;
-
-/** The judged outcome of one attempt. */
-class Attempt<T> {
-  constructor(
-    readonly attempt: number,
-    readonly failed: boolean,
-    readonly error: unknown,
-    readonly value: T | undefined,
-    /** Worth another attempt, per `retryOn` (an abort never is). */
-    readonly retry: boolean,
-  ) {}
-}
-
-function failedAttempt<T>(
-  p: NormalizedRetryOptions,
-  options: ExecuteOptions | undefined,
-  ctx: PolicyContext,
-  error: unknown,
-): Attempt<T> {
-  const retry = !isAborted(options) && p.retryOn({ error, attempt: ctx.attempt, context: ctx });
-  return new Attempt<T>(ctx.attempt, true, error, undefined, retry);
-}
-
-function succeededAttempt<T>(
-  p: NormalizedRetryOptions,
-  options: ExecuteOptions | undefined,
-  ctx: PolicyContext,
-  value: T,
-): Attempt<T> {
-  const retry = p.checkValues && !isAborted(options) && p.retryOn({ value, attempt: ctx.attempt, context: ctx });
-  return new Attempt<T>(ctx.attempt, false, undefined, value, retry);
-}
-
-/** Runs attempt number `n` in a Context of its own, disposed when it settles. */
-async function runAttempt<T>(
-  p: NormalizedRetryOptions,
-  fn: Fn<T>,
-  options: ExecuteOptions | undefined,
-  n: number,
-): Promise<Attempt<T>> {
-  const ctx = createContext(options, n);
-  try {
-    let value: T;
-    try {
-      value = await fn(ctx);
-    } catch (error) {
-      return failedAttempt<T>(p, options, ctx, error);
-    }
-    return succeededAttempt(p, options, ctx, value); // a throwing retryOn is not fn's failure
-  } finally {
-    ctx.dispose();
-  }
 }
 
 /** `retryAfterMs` of an error that carries one (palisade rejections, the fetch adapter's errors). */
@@ -160,6 +106,38 @@ async function retrying<T>(
   }
 }
 
+/** The caller's abort listener: rejects the call with the abort reason. */
+class CallerAbort {
+  constructor(
+    readonly signal: AbortSignal,
+    readonly reject: (reason: unknown) => void,
+  ) {}
+  handleEvent(): void {
+    this.reject(this.signal.reason);
+  }
+}
+
+/**
+ * Rejects at once when the caller's own signal aborts, even while an attempt that ignores its
+ * `ctx.signal` runs on (its outcome is then dropped: an aborted call is never retried).
+ */
+function raceCaller<T>(signal: AbortSignal, call: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const listener = new CallerAbort(signal, reject);
+    signal.addEventListener('abort', listener);
+    call.then(
+      (value) => {
+        signal.removeEventListener('abort', listener);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', listener);
+        reject(error);
+      },
+    );
+  });
+}
+
 /** Attempt 1 failed: judge it (in its Context), dispose of the Context, go on retrying. */
 function recover<T>(
   p: NormalizedRetryOptions,
@@ -182,8 +160,9 @@ function recover<T>(
  * Retries a failed call with backoff and jitter, within a retry budget. `maxAttempts` counts the
  * first call; `retryOn` picks what is worth retrying (errors except palisade's own rejections, by
  * default; values too, if you say so). A `retryAfterMs` on the error is a floor for the next delay;
- * no delay exceeds `maxDelayMs`; no retry starts past the deadline (`ctx.deadline`); a caller abort
- * rejects at once, even mid-backoff. When it gives up, the last error is thrown as it is (or the
+ * no delay exceeds `maxDelayMs`; no retry starts past the deadline (`ctx.deadline`). A caller abort
+ * rejects at once with its reason — mid-backoff, or mid-attempt even if `fn` ignores `ctx.signal` —
+ * and an aborted call is never retried. When it gives up, the last error is thrown as it is (or the
  * last value returned).
  *
  * The first attempt runs without an `async` frame: a call that succeeds first time costs a Context
@@ -225,7 +204,7 @@ export function retry(options?: RetryOptions): RetryPolicy {
       ) {
         return promise.then(undefined, (error: unknown) => recover(p, fn, executeOptions, ctx, error, start));
       }
-      return promise.then(
+      const call = promise.then(
         (value) => {
           let first: Attempt<T>;
           try {
@@ -238,6 +217,8 @@ export function retry(options?: RetryOptions): RetryPolicy {
         },
         (error: unknown) => recover(p, fn, executeOptions, ctx, error, start),
       );
+      const caller = callerSignal(executeOptions);
+      return caller === undefined ? call : raceCaller(caller, call);
     },
   };
 }

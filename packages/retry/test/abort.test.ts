@@ -1,4 +1,4 @@
-import { type Clock, type Context, type ResilienceEvent, createContext } from '@palisade/core';
+import { type Clock, type Context, type ResilienceEvent, createContext, pipeline } from '@palisade/core';
 import { FakeClock } from '@palisade/core/testing';
 import { describe, expect, it } from 'vitest';
 import { constant, retry } from '../src/index.js';
@@ -71,24 +71,34 @@ describe('caller abort', () => {
     expect(clock.pending).toBe(0);
   });
 
-  it('an attempt that ignores the abort and fails is not retried: its error is thrown', async () => {
+  it('rejects at once even when the attempt ignores its signal; its late failure is not retried', async () => {
     const clock = new FakeClock();
     const controller = new AbortController();
-    const error = new Transient('late failure');
     let calls = 0;
     const p = retry({ clock, backoff: constant({ ms: 10 }) }).execute(
       async () => {
         calls++;
         await clock.sleep(20);
-        throw error;
+        throw new Transient('late failure');
       },
       { signal: controller.signal },
     );
     await clock.advance(5);
     controller.abort('stop');
-    await clock.advance(20);
-    await expect(p).rejects.toBe(error);
+    await expect(p).rejects.toBe('stop');
+    await clock.advance(100);
     expect(calls).toBe(1);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('within a pipeline, the caller abort still reaches retry promptly', async () => {
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    const p = pipeline(retry({ clock }), retry({ clock })).execute(() => new Promise(() => {}), {
+      signal: controller.signal,
+    });
+    controller.abort('stop');
+    await expect(p).rejects.toBe('stop');
   });
 
   it('aborting during the backoff sleep rejects at once with the reason and clears the timer', async () => {
@@ -185,10 +195,10 @@ describe('caller abort', () => {
     expect(counts.removed).toBe(counts.added);
   });
 
-  it('adds no listener when fn never reads ctx.signal and nothing sleeps', async () => {
+  it('adds one listener to the caller signal per call (for a prompt abort), removed when the call settles', async () => {
     const controller = new AbortController();
     const counts = countListeners(controller.signal);
     await retry({ clock: new FakeClock() }).execute(() => 'ok', { signal: controller.signal });
-    expect(counts.added).toBe(0);
+    expect(counts).toEqual({ added: 1, removed: 1 });
   });
 });
