@@ -13,11 +13,15 @@ const cockatiel = cockatielBulkhead(10, 10);
 const limit = pLimit(10);
 const signal = new AbortController().signal;
 
-await compare('bulkhead, uncontended, on an always-resolving call', [
-  { name: 'bare await fn()', fn },
-  { name: 'palisade bulkhead', fn: () => palisade.execute(fn) },
-  { name: 'palisade bulkhead + caller signal', fn: () => palisade.execute(fn, { signal }) },
-  { name: 'palisade concurrencyLimit (gradient)', fn: () => adaptive.execute(fn) },
-  { name: 'cockatiel bulkhead(10, 10)', fn: () => cockatiel.execute(fn) },
-  { name: 'p-limit(10)', fn: () => limit(fn) },
-]);
+await compare(
+  'bulkhead, uncontended, on an always-resolving call',
+  [
+    { name: 'bare await fn()', fn },
+    { name: 'palisade bulkhead', fn: () => palisade.execute(fn) },
+    { name: 'palisade bulkhead + caller signal', fn: () => palisade.execute(fn, { signal }) },
+    { name: 'palisade concurrencyLimit (gradient)', fn: () => adaptive.execute(fn) },
+    { name: 'cockatiel bulkhead(10, 10)', fn: () => cockatiel.execute(fn) },
+    { name: 'p-limit(10)', fn: () => limit(fn) },
+  ],
+  { rounds: 11 },
+);
