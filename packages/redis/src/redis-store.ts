@@ -1,0 +1,77 @@
+import { type GcraDecision, type RateLimitStore, type RateLimitDecision, ceilMs, gcraRule } from '@palisade/rate-limit';
+import { scriptRunner } from './client.js';
+import { type RedisStoreOptions, normalizeRedisStoreOptions } from './options.js';
+import { CONSUME_SCRIPT, REFUND_SCRIPT, sha1 } from './script.js';
+
+/** A {@link RateLimitStore} kept in Redis, shared by every process that uses the same keys. */
+export interface RedisStore extends RateLimitStore {
+  readonly kind: 'redis';
+  readonly prefix: string;
+  readonly timeoutMs: number;
+}
+
+const CONSUME_SHA = sha1(CONSUME_SCRIPT);
+const REFUND_SHA = sha1(REFUND_SCRIPT);
+
+/** Number → ARGV string, with the common small costs and waits cached. */
+const SMALL = Array.from({ length: 65 }, (_, i) => String(i));
+const arg = (n: number): string => (Number.isInteger(n) && n >= 0 && n < 65 ? (SMALL[n] as string) : String(n));
+
+/**
+ * Fleet-wide state for `rateLimit()` and `throttle()`: each `consume` is one atomic Lua script
+ * (GCRA on Redis server time — `TIME` — so the callers' clocks never matter), sent with EVALSHA;
+ * the script is loaded on the first NOSCRIPT (and again after a Redis restart). Keys expire
+ * (PX) when their state runs out, so nothing is left behind. Every call is bounded by `timeoutMs`;
+ * a failure or timeout is decided by `onStoreError` (fail-open or fail-closed) and reported as a
+ * `ratelimit.store-error` event, and the next call simply tries Redis again — the store recovers
+ * by itself as soon as the client reconnects.
+ *
+ * @example
+ * import { Redis } from 'ioredis';
+ * const store = redisStore({ client: new Redis(process.env.REDIS_URL) });
+ * const perClient = rateLimit({ limit: 100, windowMs: '1m', store });
+ */
+export function redisStore(options: RedisStoreOptions): RedisStore {
+  const { client, prefix, timeoutMs, onStoreError } = normalizeRedisStoreOptions(options);
+  return {
+    kind: 'redis',
+    prefix,
+    timeoutMs,
+    bind(rule) {
+      const g = gcraRule(rule);
+      const { limit, burst } = rule;
+      const keyPrefix = `${prefix}${rule.name}:`;
+      const interval = String(g.intervalMs);
+      const tolerance = String(g.toleranceMs);
+      const runner = scriptRunner(client, rule.clock, timeoutMs);
+
+      const decision = (reply: unknown): RateLimitDecision => {
+        const [allowed, left, resetUs, retryUs, token] = reply as number[];
+        return {
+          allowed: allowed === 1,
+          limit,
+          remaining: (left as number) <= 0 ? 0 : Math.min(left as number, burst),
+          resetMs: ceilMs((resetUs as number) / 1_000),
+          retryAfterMs: ceilMs((retryUs as number) / 1_000),
+          tat: token as number,
+        } as GcraDecision;
+      };
+
+      return {
+        onStoreError,
+        consume(key, cost, maxWaitMs = 0) {
+          return runner
+            .run(CONSUME_SHA, CONSUME_SCRIPT, [keyPrefix + key, interval, tolerance, arg(cost), arg(maxWaitMs)])
+            .then(decision);
+        },
+        refund(key, cost, d) {
+          const token = (d as GcraDecision).tat;
+          if (!d.allowed || cost <= 0 || typeof token !== 'number' || token === 0) return undefined;
+          return runner
+            .run(REFUND_SHA, REFUND_SCRIPT, [keyPrefix + key, String(token), String(cost * g.intervalMs)])
+            .then(() => undefined);
+        },
+      };
+    },
+  };
+}

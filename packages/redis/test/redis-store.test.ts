@@ -1,0 +1,170 @@
+import { type ResilienceEvent, RateLimitedError, systemClock } from '@palisade/core';
+import { type RateLimitDecision, rateLimit, throttle } from '@palisade/rate-limit';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type RedisClient, redisStore } from '../src/index.js';
+import { REDIS_URL, describeRedis, ownRedis, uniquePrefix } from './helpers/redis.js';
+
+// Server time moves between calls, so waits are asserted within a few ms, never exactly.
+const within = (actual: number, expected: number, slackMs = 150) => {
+  expect(actual).toBeLessThanOrEqual(expected);
+  expect(actual).toBeGreaterThanOrEqual(expected - slackMs);
+};
+
+describeRedis('redisStore() against a real Redis', () => {
+  let client: Redis;
+  beforeAll(() => {
+    client = new Redis(REDIS_URL);
+  });
+  afterAll(() => client.disconnect());
+
+  const policy = (over: Parameters<typeof rateLimit>[0] = {}) => {
+    const prefix = uniquePrefix('store');
+    return {
+      prefix,
+      limiter: rateLimit({ limit: 10, windowMs: 1_000, name: 'api', store: redisStore({ client, prefix }), ...over }),
+    };
+  };
+
+  it('lets the burst through, then refuses with the time to come back; a refusal takes nothing', async () => {
+    const { limiter } = policy();
+    const decisions: RateLimitDecision[] = [];
+    for (let i = 0; i < 10; i++) decisions.push(await limiter.consume('k'));
+    expect(decisions.every((d) => d.allowed)).toBe(true);
+    expect(decisions.map((d) => d.remaining)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    within(decisions[0]?.resetMs ?? 0, 100);
+    const refused = await limiter.consume('k');
+    expect(refused).toMatchObject({ allowed: false, limit: 10, remaining: 0 });
+    within(refused.retryAfterMs, 100);
+    within(refused.resetMs, 1_000);
+    const refusedBig = await limiter.consume('k', 5);
+    within(refusedBig.retryAfterMs, 500);
+    await new Promise((r) => setTimeout(r, refused.retryAfterMs + 5));
+    expect(await limiter.consume('k')).toMatchObject({ allowed: true, remaining: 0 });
+  });
+
+  it('execute() rejects with a RateLimitedError carrying the headers fields', async () => {
+    const { limiter } = policy({ limit: 1, windowMs: '1m' });
+    await expect(limiter.execute(() => 'ok', { key: 'x' })).resolves.toBe('ok');
+    const error = await limiter.execute(() => 'no', { key: 'x' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error).toMatchObject({ limit: 1, remaining: 0, windowMs: 60_000 });
+    within((error as RateLimitedError).retryAfterMs, 60_000, 1_000);
+  });
+
+  it('keys read <prefix><policy name>:<key>, expire when their state runs out, and cost 0 writes nothing', async () => {
+    const { prefix, limiter } = policy();
+    await limiter.consume('who', 0);
+    expect(await client.exists(`${prefix}api:who`)).toBe(0);
+    await limiter.consume('who', 3);
+    const ttl = await client.pttl(`${prefix}api:who`);
+    expect(ttl).toBeGreaterThan(250);
+    expect(ttl).toBeLessThanOrEqual(300);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await client.exists(`${prefix}api:who`)).toBe(0);
+  });
+
+  it('policies sharing one store keep their keys apart by name', async () => {
+    const store = redisStore({ client, prefix: uniquePrefix('names') });
+    const a = rateLimit({ limit: 1, windowMs: '1m', name: 'a', store });
+    const b = rateLimit({ limit: 1, windowMs: '1m', name: 'b', store });
+    expect((await a.consume('k')).allowed).toBe(true);
+    expect((await a.consume('k')).allowed).toBe(false);
+    expect((await b.consume('k')).allowed).toBe(true);
+  });
+
+  it('throttle reserves slots ahead in Redis and runs each at its time', async () => {
+    const paced = throttle({
+      limit: 20,
+      windowMs: 1_000,
+      burst: 1,
+      name: 'paced',
+      store: redisStore({ client, prefix: uniquePrefix('throttle') }),
+    });
+    const start = Date.now();
+    const runs = await Promise.all(Array.from({ length: 5 }, () => paced.execute(() => Date.now() - start)));
+    // Slots 50 ms apart on the server clock: the runs come in order and span at least 4 slots
+    // (the first may itself run late by its round trip, so only the span is asserted).
+    for (let i = 1; i < runs.length; i++) expect(runs[i]).toBeGreaterThanOrEqual(runs[i - 1] ?? 0);
+    expect((runs[4] ?? 0) - (runs[0] ?? 0)).toBeGreaterThanOrEqual(4 * 50 - 60);
+  });
+
+  it('refund gives back the last reservation only (the token must still be the key state)', async () => {
+    const store = redisStore({ client, prefix: uniquePrefix('refund') });
+    // One unit per second: slots 1 s apart, so server time passing between calls cannot blur them.
+    const bound = store.bind({ name: 'r', limit: 1, windowMs: 1_000, burst: 1, clock: systemClock });
+    const first = await bound.consume('k', 1, 10_000);
+    const second = await bound.consume('k', 1, 10_000);
+    const third = await bound.consume('k', 1, 10_000);
+    within(third.retryAfterMs, 2_000);
+    await bound.refund?.('k', 1, second); // not the tail: no effect
+    within((await bound.consume('k', 1, 10_000)).retryAfterMs, 3_000);
+    const tail = await bound.consume('k', 1, 10_000);
+    within(tail.retryAfterMs, 4_000);
+    await bound.refund?.('k', 1, tail); // the tail: undone
+    within((await bound.consume('k', 1, 10_000)).retryAfterMs, 4_000);
+    expect(first.allowed).toBe(true);
+  });
+
+  it('works through a node-redis client with the documented adapter', async () => {
+    const nodeRedis = createClient({ url: REDIS_URL });
+    await nodeRedis.connect();
+    try {
+      const adapted: RedisClient = {
+        evalsha: (sha, numKeys, ...args) =>
+          nodeRedis.evalSha(sha, { keys: args.slice(0, numKeys), arguments: args.slice(numKeys) }),
+        script: (_load, source) => nodeRedis.scriptLoad(source),
+        get status() {
+          return nodeRedis.isReady ? 'ready' : 'reconnecting';
+        },
+      };
+      const limiter = rateLimit({
+        limit: 2,
+        windowMs: '1m',
+        store: redisStore({ client: adapted, prefix: uniquePrefix('node-redis') }),
+      });
+      expect((await limiter.consume('k')).allowed).toBe(true);
+      expect((await limiter.consume('k')).allowed).toBe(true);
+      expect(await limiter.consume('k')).toMatchObject({ allowed: false, remaining: 0 });
+    } finally {
+      await nodeRedis.quit();
+    }
+  });
+
+  it('a caller abort during the round trip rejects at once with its reason', async () => {
+    const { limiter } = policy();
+    const controller = new AbortController();
+    const reason = new Error('client went away');
+    const p = limiter.execute(() => 'ran', { signal: controller.signal });
+    controller.abort(reason);
+    await expect(p).rejects.toBe(reason);
+  });
+});
+
+describeRedis('redisStore() script loading', () => {
+  it('loads the script on the first NOSCRIPT, and again after the script cache is flushed', async () => {
+    const server = await ownRedis();
+    const client = new Redis(server.url);
+    try {
+      const events: ResilienceEvent[] = [];
+      const limiter = rateLimit({
+        limit: 3,
+        windowMs: '1m',
+        store: redisStore({ client }),
+        onEvent: (e) => events.push(e),
+      });
+      expect((await limiter.consume('k')).allowed).toBe(true);
+      expect(await client.script('EXISTS', '0'.repeat(40))).toEqual([0]);
+      await client.script('FLUSH');
+      expect((await limiter.consume('k')).allowed).toBe(true);
+      await client.script('FLUSH');
+      const [a, b] = await Promise.all([limiter.consume('k'), limiter.consume('k')]);
+      expect([a.allowed, b.allowed].sort()).toEqual([false, true]);
+      expect(events.filter((e) => e.type === 'ratelimit.store-error')).toEqual([]);
+    } finally {
+      client.disconnect();
+      await server.kill();
+    }
+  });
+});

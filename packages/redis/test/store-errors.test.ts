@@ -1,0 +1,133 @@
+import { type ResilienceEvent, RateLimitedError, TimeoutError } from '@palisade/core';
+import { FakeClock } from '@palisade/core/testing';
+import { rateLimit, throttle } from '@palisade/rate-limit';
+import { describe, expect, it } from 'vitest';
+import { type RedisClient, redisStore } from '../src/index.js';
+
+/** A client the test drives by hand: every call waits until answered (or never, for a hung Redis). */
+function fakeClient(status = 'ready') {
+  const calls: { args: unknown[]; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  const loads: string[] = [];
+  const client: RedisClient & { status: string } = {
+    status,
+    evalsha: (...args: unknown[]) => new Promise((resolve, reject) => calls.push({ args, resolve, reject })),
+    script: async (_load: 'LOAD', source: string) => {
+      loads.push(source);
+      return 'sha';
+    },
+  };
+  return { client, calls, loads };
+}
+
+const reply = [1, 9, 100_000, 0, 1_700_000_000_100_000];
+
+describe('redisStore() failures (fake client, FakeClock)', () => {
+  it('a hung Redis: the call is decided by onStoreError when timeoutMs elapses (fail-open)', async () => {
+    const clock = new FakeClock();
+    const { client, calls } = fakeClient();
+    const events: ResilienceEvent[] = [];
+    const limiter = rateLimit({ store: redisStore({ client, timeoutMs: 200 }), clock, onEvent: (e) => events.push(e) });
+    let settled = false;
+    const p = limiter
+      .execute(() => 'ran', { key: 'k' })
+      .finally(() => {
+        settled = true;
+      });
+    await clock.advance(199);
+    expect(settled).toBe(false);
+    await clock.advance(1);
+    await expect(p).resolves.toBe('ran');
+    expect(events).toMatchObject([{ type: 'ratelimit.store-error', key: 'k', mode: 'fail-open' }]);
+    expect((events[0] as { error: unknown }).error).toBeInstanceOf(TimeoutError);
+    calls[0]?.resolve([0, 0, 0, 0, 0]); // the late answer is ignored
+    expect(clock.pending).toBe(0);
+  });
+
+  it('a hung Redis with fail-closed rejects with RateLimitedError (cause: the timeout)', async () => {
+    const clock = new FakeClock();
+    const { client } = fakeClient();
+    const limiter = rateLimit({ store: redisStore({ client, timeoutMs: '50ms', onStoreError: 'fail-closed' }), clock });
+    expect(limiter.onStoreError).toBe('fail-closed');
+    const caught = limiter.execute(() => 'ran').catch((e: unknown) => e);
+    await clock.advance(50);
+    const error = await caught;
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).cause).toBeInstanceOf(TimeoutError);
+  });
+
+  it('a connection that is down fails at once, without queueing a command', async () => {
+    const clock = new FakeClock();
+    const { client, calls } = fakeClient('reconnecting');
+    const events: ResilienceEvent[] = [];
+    const limiter = rateLimit({ store: redisStore({ client }), clock, onEvent: (e) => events.push(e) });
+    await expect(limiter.execute(() => 'ran')).resolves.toBe('ran');
+    expect(calls).toHaveLength(0);
+    expect(String((events[0] as { error: Error }).error.message)).toMatch(/connection is reconnecting/);
+    client.status = 'ready';
+    const p = limiter.consume('k');
+    calls[0]?.resolve(reply);
+    await expect(p).resolves.toMatchObject({ allowed: true, remaining: 9, resetMs: 100 });
+  });
+
+  it('an error reply is a store error; the next call tries Redis again (recovery needs nothing)', async () => {
+    const clock = new FakeClock();
+    const { client, calls } = fakeClient();
+    const limiter = throttle({ store: redisStore({ client }), clock });
+    const failed = limiter.execute(() => 'ran');
+    calls[0]?.reject(new Error("READONLY You can't write against a read only replica."));
+    await expect(failed).rejects.toBeInstanceOf(RateLimitedError); // throttle: fail-closed by default
+    const ok = limiter.execute(() => 'ran');
+    calls[1]?.resolve(reply);
+    await expect(ok).resolves.toBe('ran');
+  });
+
+  it('NOSCRIPT: loads the script once for all the calls that hit it, then runs EVALSHA again', async () => {
+    const clock = new FakeClock();
+    const { client, calls, loads } = fakeClient();
+    const limiter = rateLimit({ store: redisStore({ client }), clock });
+    const a = limiter.consume('a');
+    const b = limiter.consume('b');
+    calls[0]?.reject(new Error('NOSCRIPT No matching script. Please use EVAL.'));
+    calls[1]?.reject(new Error('NOSCRIPT No matching script. Please use EVAL.'));
+    await clock.flush();
+    expect(loads).toHaveLength(1);
+    expect(calls).toHaveLength(4);
+    expect(calls[2]?.args.slice(1, 3)).toEqual([1, 'palisade:rl:rate-limit:a']);
+    calls[2]?.resolve(reply);
+    calls[3]?.resolve(reply);
+    await expect(Promise.all([a, b])).resolves.toHaveLength(2);
+  });
+
+  it('sends the GCRA rule and cost as script arguments, with keys under <prefix><name>:', async () => {
+    const clock = new FakeClock();
+    const { client, calls } = fakeClient();
+    const paced = throttle({
+      limit: 4,
+      windowMs: '1s',
+      burst: 2,
+      maxWaitMs: 5_000,
+      name: 'api',
+      store: redisStore({ client, prefix: 'app:' }),
+      clock,
+    });
+    const p = paced.execute(() => 'ran', { key: 'user:1' });
+    expect(calls[0]?.args).toEqual([expect.any(String), 1, 'app:api:user:1', '250', '500', '1', '5000']);
+    calls[0]?.resolve(reply);
+    await expect(p).resolves.toBe('ran');
+  });
+
+  it('a failing refund is ignored', async () => {
+    const clock = new FakeClock();
+    const { client, calls } = fakeClient();
+    const paced = throttle({ store: redisStore({ client }), clock });
+    const controller = new AbortController();
+    const p = paced.execute(() => 'ran', { signal: controller.signal });
+    calls[0]?.resolve([1, 0, 500_000, 400_000, 1_700_000_000_500_000]);
+    await clock.advance(10);
+    controller.abort(new Error('stop'));
+    await expect(p).rejects.toThrow('stop');
+    expect(calls[1]?.args.slice(2)).toEqual(['palisade:rl:throttle:*', '1700000000500000', '600']);
+    calls[1]?.reject(new Error('connection lost'));
+    await clock.advance(1_000);
+  });
+});
