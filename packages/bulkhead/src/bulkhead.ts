@@ -1,5 +1,5 @@
 import type { Context, ExecuteOptions, Policy } from '@palisade/core';
-import { Gate } from './gate.js';
+import { Gate, type SlotRunner } from './gate.js';
 import { type BulkheadOptions, normalizeBulkheadOptions } from './options.js';
 
 /** What {@link bulkhead} and {@link concurrencyLimit} report about their slots. */
@@ -23,6 +23,26 @@ export interface BulkheadPolicy extends Policy, SlotState {
 }
 
 /**
+ * The uncontended path adds one `.then` to fn's own promise (registered before the caller's, so the
+ * slot is free by the time the caller resumes) and hands that same promise back: no closure, no
+ * promise of ours in between, no extra tick.
+ */
+const runner =
+  (release: () => void): SlotRunner =>
+  <T>(fn: (ctx: Context) => Promise<T> | T, ctx: Context): Promise<T> => {
+    let result: Promise<T> | T;
+    try {
+      result = fn(ctx);
+    } catch (error) {
+      release();
+      return Promise.reject(error);
+    }
+    const promise = result instanceof Promise ? result : Promise.resolve(result);
+    promise.then(release, release);
+    return promise;
+  };
+
+/**
  * Caps how many calls run at once, so one slow dependency cannot take every connection and request
  * slot of the service. At most `maxConcurrent` calls run; up to `maxQueue` more wait in FIFO order
  * and leave the queue at once when `queueTimeoutMs` passes (`BulkheadRejectedError`, reason
@@ -37,24 +57,7 @@ export interface BulkheadPolicy extends Policy, SlotState {
  */
 export function bulkhead(options?: BulkheadOptions): BulkheadPolicy {
   const policy = normalizeBulkheadOptions(options);
-  const gate = new Gate(policy, 'bulkhead', policy.maxConcurrent);
-  const { release } = gate;
-  // The uncontended path adds one `.then` to fn's own promise (registered before the caller's, so
-  // the slot is free by the time the caller resumes) and hands that same promise back: no closure,
-  // no promise of ours in between, no extra tick.
-  gate.run = <T>(fn: (ctx: Context) => Promise<T> | T, ctx: Context): Promise<T> => {
-    let result: Promise<T> | T;
-    try {
-      result = fn(ctx);
-    } catch (error) {
-      release();
-      return Promise.reject(error);
-    }
-    const promise = result instanceof Promise ? result : Promise.resolve(result);
-    promise.then(release, release);
-    return promise;
-  };
-
+  const gate = new Gate(policy, 'bulkhead', policy.maxConcurrent, runner);
   return {
     name: policy.name,
     maxConcurrent: policy.maxConcurrent,

@@ -50,7 +50,7 @@ export function concurrencyLimit(options?: ConcurrencyLimitOptions): Concurrency
   const policy = normalizeConcurrencyLimitOptions(options);
   const { clock, emit, isDrop } = policy;
   const algorithm = createAlgorithm(policy);
-  const gate = new Gate(policy, 'concurrency-limit', algorithm.limit);
+  const gate: Gate = new Gate(policy, 'concurrency-limit', algorithm.limit, () => run);
   const { release } = gate;
 
   const record = (rttMs: number, inflight: number, dropped: boolean, now: number): void => {
@@ -91,7 +91,7 @@ export function concurrencyLimit(options?: ConcurrencyLimitOptions): Concurrency
     finish(ctx, inflight, start, false, undefined);
   }
 
-  gate.run = <T>(fn: (ctx: Context) => Promise<T> | T, ctx: Context): Promise<T> => {
+  function run<T>(fn: (ctx: Context) => Promise<T> | T, ctx: Context): Promise<T> {
     const inflight = gate.executing;
     const start = clock.now();
     let result: Promise<T> | T;
@@ -105,7 +105,7 @@ export function concurrencyLimit(options?: ConcurrencyLimitOptions): Concurrency
     const promise = result instanceof Promise ? result : Promise.resolve(result);
     void track(promise, ctx, inflight, start);
     return promise;
-  };
+  }
 
   return {
     name: policy.name,

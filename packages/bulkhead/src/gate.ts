@@ -98,8 +98,8 @@ export class Gate {
   executing = 0;
   /** How many calls may run at once. Change it with {@link setLimit}. */
   limit: number;
-  /** Set by the owning policy right after construction. */
-  run: SlotRunner = undefined as never;
+  /** Runs a call in a slot already counted (the owning policy's runner). */
+  readonly run: SlotRunner;
   readonly #config: GateConfig;
   readonly #kind: string;
   readonly #queue = new WaiterQueue<Call>();
@@ -112,10 +112,16 @@ export class Gate {
     if (this.#queue.size > 0) this.#drain();
   };
 
-  constructor(config: GateConfig, kind: string, limit: number) {
+  /**
+   * @param kind the policy kind named by its errors
+   * @param limit the limit to start with
+   * @param runner builds the policy's {@link SlotRunner} around the gate's `release`
+   */
+  constructor(config: GateConfig, kind: string, limit: number, runner: (release: () => void) => SlotRunner) {
     this.#config = config;
     this.#kind = kind;
     this.limit = limit;
+    this.run = runner(this.release);
     if (config.maxQueue > 0 && Number.isFinite(config.queueTimeoutMs)) {
       this.#timers = timerQueue(config.clock, config.queueTimeoutMs);
     }
