@@ -78,7 +78,16 @@ const MODES: readonly RateLimitHeaderMode[] = ['draft', 'legacy', 'both', 'none'
 // sf-string: printable ASCII (RFC 9651 §3.3.3); `"` and `\` are escaped when serialized.
 const SF_STRING = /^[\x20-\x7e]+$/;
 
-const normalizedBrand = new WeakSet<object>();
+const sfString = (value: string): string => `"${value.replace(/[\\"]/g, '\\$&')}"`;
+
+/** What normalized options keep for the hot path: the serialized policy name, the last policy header. */
+interface Compiled {
+  readonly name: string;
+  limit: number;
+  windowMs: number | undefined;
+  policy: string;
+}
+const compiled = new WeakMap<object, Compiled>();
 
 /**
  * Validates the mapping options once (a `TypeError` names the bad option) and applies the defaults.
@@ -88,7 +97,7 @@ export function normalizeHttpResponseOptions(
   options?: HttpResponseOptions | NormalizedHttpResponseOptions,
   check: OptionValidator = coreCheck,
 ): NormalizedHttpResponseOptions {
-  if (options !== undefined && normalizedBrand.has(options)) return options as NormalizedHttpResponseOptions;
+  if (options !== undefined && compiled.has(options)) return options as NormalizedHttpResponseOptions;
   const opts = optionsObject<HttpResponseOptions>(PKG, 'toHttpResponse', options as HttpResponseOptions | undefined);
   check.knownKeys(opts, KNOWN);
   const rateLimitHeaders = check.oneOf(
@@ -106,7 +115,7 @@ export function normalizeHttpResponseOptions(
     rateLimitPolicy,
     problemTypeBase,
   });
-  normalizedBrand.add(normalized);
+  compiled.set(normalized, { name: sfString(rateLimitPolicy), limit: Number.NaN, windowMs: undefined, policy: '' });
   return normalized;
 }
 
@@ -115,7 +124,6 @@ export function retryAfterSeconds(ms: number): number {
   return ms > 0 ? Math.ceil(ms / 1_000) : 0;
 }
 
-const sfString = (value: string): string => `"${value.replace(/[\\"]/g, '\\$&')}"`;
 const seconds = (ms: number): number => (ms > 0 ? Math.ceil(ms / 1_000) : 0);
 const whole = (n: number): number => (n > 0 ? Math.floor(n) : 0);
 
@@ -146,10 +154,16 @@ function addRateLimitHeaders(
   const remaining = whole(info.remaining);
   const reset = seconds(info.resetMs);
   if (mode !== 'legacy') {
-    const name = sfString(opts.rateLimitPolicy);
-    headers['ratelimit-policy'] =
-      info.windowMs === undefined ? `${name};q=${limit}` : `${name};q=${limit};w=${seconds(info.windowMs)}`;
-    headers.ratelimit = `${name};r=${remaining};t=${reset}`;
+    // The policy header only changes with the limit: allowed responses reuse the last one built.
+    const c = compiled.get(opts) as Compiled;
+    if (c.limit !== limit || c.windowMs !== info.windowMs) {
+      c.limit = limit;
+      c.windowMs = info.windowMs;
+      c.policy =
+        info.windowMs === undefined ? `${c.name};q=${limit}` : `${c.name};q=${limit};w=${seconds(info.windowMs)}`;
+    }
+    headers['ratelimit-policy'] = c.policy;
+    headers.ratelimit = `${c.name};r=${remaining};t=${reset}`;
   }
   if (mode !== 'draft') {
     headers['ratelimit-limit'] = String(limit);

@@ -48,9 +48,11 @@ const ENTITY_HEADERS = [
 
 /** Writes `response` as raw Node output: no Express `send` (no ETag, no freshness work). */
 export function writeResponse(res: Response, response: HttpErrorResponse): void {
-  for (const name of ENTITY_HEADERS) res.removeHeader(name);
+  // Only headers that are there: removing an absent Content-Length or Transfer-Encoding would make
+  // Node send the response with no framing at all.
+  for (const name of ENTITY_HEADERS) if (res.hasHeader(name)) res.removeHeader(name);
   const body = JSON.stringify(response.body);
-  res.writeHead(response.status, response.headers);
+  res.writeHead(response.status, { ...response.headers, 'content-length': String(Buffer.byteLength(body)) });
   res.end(body);
 }
 

@@ -149,6 +149,8 @@ export function behaviourSuite(harness: Harness): void {
       expect(third.headers.get('retry-after')).toBe('30');
       expect(third.headers.get('ratelimit-policy')).toBe('"default";q=2;w=60');
       expect(third.headers.get('ratelimit')).toBe('"default";r=0;t=60');
+      // Framed for keep-alive: a length (or chunks), never "read until close".
+      expect(third.headers.get('content-length') ?? third.headers.get('transfer-encoding')).toBeTruthy();
       expect(await problem(third)).toEqual({
         status: 429,
         type: 'application/problem+json',
@@ -454,6 +456,96 @@ export function behaviourSuite(harness: Harness): void {
     });
   });
 
+  describe(`${harness.name}: aborts`, () => {
+    it('frees the queue place of a request whose client leaves while it waits for a slot', async () => {
+      const release = gate();
+      let started = 0;
+      let queued = 0;
+      const onEvent = (event: { type: string }) => {
+        if (event.type === 'bulkhead.queued') queued++;
+      };
+      const app = await serve({
+        routes: [
+          {
+            method: 'GET',
+            path: '/q',
+            middleware: [lib.concurrencyLimit({ maxConcurrent: 1, maxQueue: 1, queueTimeoutMs: '10s', onEvent })],
+            handler: async () => {
+              started++;
+              await release.wait;
+              return { body: { started } };
+            },
+          },
+        ],
+      });
+      const holder = fetch(`${app.url}/q`);
+      await until(() => started === 1, 'the first request to hold the slot');
+      const leaving = new AbortController();
+      const leaver = fetch(`${app.url}/q`, { signal: leaving.signal }).catch((error: unknown) => error);
+      await until(() => queued === 1, 'the second request to wait in the queue');
+      leaving.abort();
+      await leaver;
+      // Its queue place is free again: a third request waits instead of being refused as "full".
+      const third = fetch(`${app.url}/q`);
+      await until(() => queued === 2, 'the third request to wait in the queue');
+      release.open();
+      expect((await holder).status).toBe(200);
+      const answer = await third;
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toEqual({ started: 2 });
+    });
+
+    it('aborts the handler of a timed-out request and serves the next request on the same connection', async () => {
+      let aborted = 0;
+      const app = await serve({
+        routes: [
+          {
+            method: 'GET',
+            path: '/t',
+            middleware: [lib.timeout({ ms: 50 })],
+            handler: async ({ signal }) => {
+              await new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve()));
+              aborted++;
+              return { status: 500, body: { late: true } };
+            },
+          },
+        ],
+      });
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${app.url}/t`);
+        expect(res.status).toBe(504);
+        await res.body?.cancel();
+      }
+      await until(() => aborted === 3, 'every handler to see its abort');
+      expect(app.lateErrors).toEqual([]);
+    });
+
+    it('does not run the handler of a request refused before it started', async () => {
+      let ran = 0;
+      const app = await serve({
+        routes: [
+          {
+            method: 'GET',
+            path: '/r',
+            middleware: [lib.rateLimit({ limit: 1, windowMs: '1h' }), lib.timeout({ ms: 1_000 })],
+            handler: () => {
+              ran++;
+              return { body: {} };
+            },
+          },
+        ],
+      });
+      const statuses = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${app.url}/r`);
+        statuses.push(res.status);
+        await res.body?.cancel();
+      }
+      expect(statuses).toEqual([200, 429, 429]);
+      expect(ran).toBe(1);
+    });
+  });
+
   describe(`${harness.name}: resilience`, () => {
     it('keeps each route in its own state: one route’s limit never touches another’s', async () => {
       const clock = new FakeClock();
@@ -489,6 +581,9 @@ export function behaviourSuite(harness: Harness): void {
       expect(await status('/admin/panel', { 'x-api-key': 'k2' })).toBe(200);
       expect(await status('/admin/panel', { 'x-api-key': 'k1' })).toBe(429);
       for (let i = 0; i < 5; i++) expect(await status('/free')).toBe(200);
+      // HEAD follows the GET route's spec (and state).
+      const head = await fetch(`${app.url}/a`, { method: 'HEAD' });
+      expect(head.status).toBe(429);
     });
 
     it('applies the default spec, timeouts and breakers per route', async () => {

@@ -1,0 +1,59 @@
+// A server for bench/http.ts, run in its own process:
+//   tsx --conditions=@palisade/source bench/_http-server.ts <express|hono> <bare|palisade|peer>
+// Routes: /allow (a limit no client reaches) and /limited (1 request per hour: all but the first
+// get 429). Prints "PORT <n>" once listening.
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { rateLimit as palisadeExpress } from '@palisade/express';
+import { rateLimit as palisadeHono } from '@palisade/hono';
+import express, { type RequestHandler } from 'express';
+import expressRateLimit from 'express-rate-limit';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { rateLimiter as honoRateLimiter } from 'hono-rate-limiter';
+
+const [framework, variant] = process.argv.slice(2);
+const ALLOW = { limit: 1_000_000_000, windowMs: 60_000 };
+const LIMITED = { limit: 1, windowMs: 3_600_000 };
+
+type Limits = typeof ALLOW;
+
+function expressLimiter(limits: Limits): RequestHandler[] {
+  if (variant === 'palisade') return [palisadeExpress({ limit: limits.limit, windowMs: limits.windowMs })];
+  if (variant === 'peer') return [expressRateLimit({ limit: limits.limit, windowMs: limits.windowMs })];
+  return [];
+}
+
+const nodeAddress = (c: { env: unknown }): string =>
+  (c.env as { incoming?: { socket?: { remoteAddress?: string } } }).incoming?.socket?.remoteAddress ?? '';
+
+function honoLimiter(limits: Limits): MiddlewareHandler[] {
+  if (variant === 'palisade') return [palisadeHono({ limit: limits.limit, windowMs: limits.windowMs })];
+  if (variant === 'peer') {
+    return [honoRateLimiter({ limit: limits.limit, windowMs: limits.windowMs, keyGenerator: nodeAddress })];
+  }
+  return [];
+}
+
+function announce(port: number): void {
+  process.stdout.write(`PORT ${port}\n`);
+}
+
+if (framework === 'express') {
+  const app = express();
+  app.get('/allow', ...expressLimiter(ALLOW), (_req, res) => {
+    res.send('ok');
+  });
+  app.get('/limited', ...expressLimiter(LIMITED), (_req, res) => {
+    res.send('ok');
+  });
+  const server = app.listen(0, '127.0.0.1', () => announce((server.address() as AddressInfo).port));
+} else if (framework === 'hono') {
+  const app = new Hono();
+  const on = app.get as unknown as (path: string, ...handlers: MiddlewareHandler[]) => void;
+  const ok: MiddlewareHandler = async (c) => c.text('ok');
+  on.call(app, '/allow', ...honoLimiter(ALLOW), ok);
+  on.call(app, '/limited', ...honoLimiter(LIMITED), ok);
+  serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => announce(info.port));
+} else {
+  throw new Error(`unknown framework ${framework}`);
+}

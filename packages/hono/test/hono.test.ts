@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { type PalisadeEnv, concurrencyLimit, rateLimit, resilience, timeout } from '../src/index.js';
+import { serveHono } from './harness.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Every module reachable from `entry` through relative and @palisade/* imports, with its imports. */
+function importGraph(entry: string): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  const visit = (file: string): void => {
+    if (graph.has(file)) return;
+    const source = readFileSync(file, 'utf8');
+    const specifiers = [...source.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map(
+      (m) => m[1] as string,
+    );
+    graph.set(file, specifiers);
+    for (const spec of specifiers) {
+      if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
+      else if (spec.startsWith('@palisade/')) visit(resolve(root, spec.slice('@palisade/'.length), 'src/index.ts'));
+    }
+  };
+  visit(entry);
+  return graph;
+}
+
+describe('@palisade/hono specifics', () => {
+  it('imports nothing Node-only, however deep (it must run on Workers, Deno, Bun)', () => {
+    const graph = importGraph(resolve(root, 'hono/src/index.ts'));
+    const offenders = [...graph].flatMap(([file, specs]) =>
+      specs
+        .filter((s) => s.startsWith('node:') || /^(fs|path|net|http|async_hooks|crypto|events|url|os)$/.test(s))
+        .map((s) => `${file}: ${s}`),
+    );
+    expect(graph.size).toBeGreaterThan(10);
+    expect(offenders).toEqual([]);
+  });
+
+  it("gives handlers c.get('palisade') with the signal and deadline", async () => {
+    const app = new Hono<PalisadeEnv>();
+    app.get('/info', concurrencyLimit({ maxConcurrent: 4 }), timeout({ ms: 5_000 }), (c) => {
+      const { signal, deadline } = c.get('palisade');
+      return c.json({ aborted: signal.aborted, deadline });
+    });
+    const before = Date.now();
+    const res = await app.request('/info');
+    const body = (await res.json()) as { aborted: boolean; deadline: number };
+    expect(body.aborted).toBe(false);
+    expect(body.deadline).toBeGreaterThanOrEqual(before + 4_000);
+  });
+
+  it("tells clients apart with the node-server's getConnInfo", async () => {
+    const app = await serveHono({
+      routes: [
+        {
+          method: 'GET',
+          path: '/c',
+          middleware: [rateLimit({ limit: 1, getConnInfo })],
+          handler: () => ({ body: {} }),
+        },
+      ],
+    });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`${app.url}/c`);
+        statuses.push(res.status);
+        await res.body?.cancel();
+      }
+      expect(statuses).toEqual([200, 429]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('lets onRejected return its own Response', async () => {
+    const app = new Hono();
+    app.use(
+      resilience({
+        key: (c) => c.req.header('x-user') ?? 'anonymous',
+        routes: { 'GET /r': { rateLimit: { limit: 1 } } },
+        onRejected: ({ c, error }) => c.text(`later (${error.code})`, 429),
+      }),
+    );
+    app.get('/r', (c) => c.text('ok'));
+    expect((await app.request('/r', { headers: { 'x-user': 'u1' } })).status).toBe(200);
+    const refused = await app.request('/r', { headers: { 'x-user': 'u1' } });
+    expect(refused.status).toBe(429);
+    expect(await refused.text()).toBe('later (PALISADE_RATE_LIMITED)');
+    expect((await app.request('/r', { headers: { 'x-user': 'u2' } })).status).toBe(200);
+  });
+});
