@@ -33,10 +33,13 @@ class CallContext implements PolicyContext {
   #parentSignal: AbortSignal | undefined = undefined;
   #aborted = false;
   #reason: unknown = undefined;
+  /** A context nobody aborts: it hands out the caller's own signal and never listens to it. */
+  readonly #passThrough: boolean;
 
-  constructor(parent: ExecuteOptions | undefined, attempt: number) {
+  constructor(parent: ExecuteOptions | undefined, attempt: number, passThrough = false) {
     this.#parent = parent;
     this.attempt = attempt;
+    this.#passThrough = passThrough;
     if (parent !== undefined) {
       this.key = parent.key;
       this.deadline = parent.deadline;
@@ -47,6 +50,10 @@ class CallContext implements PolicyContext {
   get signal(): AbortSignal {
     let controller = this.#controller;
     if (controller) return controller.signal;
+    if (this.#passThrough && !this.#aborted) {
+      const callerSignal = this.#parent?.signal;
+      if (callerSignal) return callerSignal;
+    }
     controller = this.#controller = new AbortController();
     if (this.#aborted) {
       controller.abort(this.#reason);
@@ -106,10 +113,11 @@ export function createContext(parent?: ExecuteOptions | Context, attempt?: numbe
 
 /**
  * The Context to hand to `fn` for a policy that needs no signal of its own: the outer policy's
- * Context as it is, or a new one for plain caller options.
+ * Context as it is, or a new one for plain caller options whose `signal` is the caller's own (so
+ * it adds no listener and needs no `dispose`). Never `abort()` what this returns.
  */
 export function toContext(options?: ExecuteOptions | Context): Context {
-  return options instanceof CallContext ? options : new CallContext(options, 1);
+  return options instanceof CallContext ? options : new CallContext(options, 1, true);
 }
 
 /** True when `options` came from an outer policy (its signal is lazy: don't read it needlessly). */

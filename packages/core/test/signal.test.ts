@@ -53,6 +53,22 @@ describe('Context signals', () => {
     expect(callerSignal(undefined)).toBeUndefined();
   });
 
+  it('toContext hands out the caller signal itself: no listener to leak on a long-lived signal', () => {
+    const controller = new AbortController();
+    let listeners = 0;
+    const add = controller.signal.addEventListener.bind(controller.signal);
+    controller.signal.addEventListener = ((...args: Parameters<typeof add>) => {
+      listeners++;
+      add(...args);
+    }) as typeof add;
+    for (let i = 0; i < 100; i++) expect(toContext({ signal: controller.signal }).signal).toBe(controller.signal);
+    expect(listeners).toBe(0);
+    const child = createContext(toContext({ signal: controller.signal }));
+    const childSignal = child.signal;
+    controller.abort('bye');
+    expect(childSignal.reason).toBe('bye');
+  });
+
   it('toContext reuses a policy Context and wraps plain options', () => {
     const ctx = createContext({ key: 'k' });
     expect(toContext(ctx)).toBe(ctx);
