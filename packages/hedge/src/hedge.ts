@@ -261,7 +261,11 @@ export function hedge(options?: HedgeOptions): HedgePolicy {
       if (isAborted(executeOptions)) return Promise.reject(abortReason(executeOptions));
       if (shouldHedge) {
         const context = toContext(executeOptions);
-        if (!shouldHedge({ context })) return invoke(fn, context);
+        try {
+          if (!shouldHedge({ context })) return invoke(fn, context);
+        } catch (error) {
+          return Promise.reject(error);
+        }
       }
       const now = clock.now();
       budget.recordCall(now);

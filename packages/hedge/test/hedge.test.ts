@@ -248,6 +248,22 @@ describe('shouldHedge', () => {
   });
 });
 
+describe('shouldHedge errors', () => {
+  it('a throwing shouldHedge rejects the call without running fn', async () => {
+    let called = false;
+    const p = hedge({
+      clock: new FakeClock(),
+      shouldHedge: () => {
+        throw new Error('bad predicate');
+      },
+    }).execute(() => {
+      called = true;
+    });
+    await expect(p).rejects.toThrow('bad predicate');
+    expect(called).toBe(false);
+  });
+});
+
 describe('budget', () => {
   it('past budgetPercent of calls (plus the reserve), sends no hedge and says so', async () => {
     const clock = new FakeClock();
