@@ -331,7 +331,11 @@ class Breaker implements CircuitBreakerPolicy {
       if (w === undefined) w = this.#w = slidingWindow(c.window);
       if (c.timeWindow && Number.isNaN(now)) now = c.clock.now();
       w.record(failed, slow, now);
-      if (w.calls >= c.minimum && tripped(w.calls, w.failures, w.slowCalls, c)) {
+      if (
+        (w.failures !== 0 || w.slowCalls !== 0) &&
+        w.calls >= c.minimum &&
+        tripped(w.calls, w.failures, w.slowCalls, c)
+      ) {
         this.#open(now, w.calls, w.failures, w.slowCalls, ctx.key);
       }
     } else if (s.kind === 'half-open') {

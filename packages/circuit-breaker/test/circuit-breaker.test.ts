@@ -3,6 +3,7 @@ import {
   BulkheadRejectedError,
   type ResilienceEvent,
   TimeoutError,
+  fromSpec,
   isRejection,
 } from '@palisade/core';
 import { FakeClock } from '@palisade/core/testing';
@@ -561,5 +562,22 @@ describe('stats and events', () => {
   it('has the given name', () => {
     expect(circuitBreaker().name).toBe('circuit-breaker');
     expect(circuitBreaker({ name: 'users-db' }).name).toBe('users-db');
+  });
+});
+
+describe('declarative specs', () => {
+  it('fromSpec() builds it from plain JSON data, validating at construction', async () => {
+    const clock = new FakeClock();
+    const json = JSON.parse(
+      '{ "circuitBreaker": { "minimumCalls": 2, "window": { "kind": "time", "ms": "10s" }, "openMs": "5s" } }',
+    );
+    const policy = fromSpec(json, { factories: { circuitBreaker }, clock });
+    await policy.execute(boom).catch(() => {});
+    await policy.execute(boom).catch(() => {});
+    await expect(policy.execute(ok)).rejects.toMatchObject({ state: 'open', retryAfterMs: 5_000 });
+    expect(fromSpec({ circuitBreaker: true }, { factories: { circuitBreaker } }).name).toBe('circuitBreaker');
+    expect(() => fromSpec({ circuitBreaker: { openMs: 'soon' } }, { factories: { circuitBreaker } })).toThrow(
+      /circuitBreaker: @palisade\/circuit-breaker: "openMs" must be a duration/,
+    );
   });
 });
