@@ -74,6 +74,7 @@ export function createMetrics(options?: MetricsOptions): Metrics {
   const bounds = Float64Array.from(opts.buckets);
   const slots = Math.ceil(opts.historyMs / opts.resolutionMs);
   const byKind = new Map<string, Map<string, PolicyStats>>();
+  const byName = new Map<string, PolicyStats>();
   const all: PolicyStats[] = [];
   let last: PolicyStats | undefined;
   let record: ((stats: PolicyStats, durationMs: number) => void) | undefined;
@@ -99,6 +100,7 @@ export function createMetrics(options?: MetricsOptions): Metrics {
     tracked++;
     stats = create(policy, name);
     names.set(name, stats);
+    if (!byName.has(name)) byName.set(name, stats);
     return stats;
   };
 
@@ -107,7 +109,10 @@ export function createMetrics(options?: MetricsOptions): Metrics {
     if (index === undefined) return;
     let stats = last;
     if (stats === undefined || stats.name !== event.name || stats.policy !== event.policy) {
-      stats = last = lookup(event.policy, event.name);
+      // One map lookup by name in the usual case (a name belongs to one kind); else the full one.
+      stats = byName.get(event.name);
+      if (stats === undefined || stats.policy !== event.policy) stats = lookup(event.policy, event.name);
+      last = stats;
     }
     let durationMs = 0;
     let bucket = -1;
@@ -131,6 +136,7 @@ export function createMetrics(options?: MetricsOptions): Metrics {
     },
     reset(): void {
       byKind.clear();
+      byName.clear();
       all.length = 0;
       tracked = 0;
       last = undefined;
