@@ -1,5 +1,5 @@
 export { circuitBreaker } from './circuit-breaker.js';
-export type { CircuitBreakerPolicy, CircuitBreakerStats, IsolationHandle } from './circuit-breaker.js';
+export type { CircuitBreakerPolicy } from './circuit-breaker.js';
 export { CIRCUIT_BREAKER_DEFAULTS, normalizeCircuitBreakerOptions } from './options.js';
 export type {
   CircuitBreakerOptions,
@@ -7,6 +7,6 @@ export type {
   NormalizedCircuitBreakerOptions,
   OpenBackoff,
 } from './options.js';
-export type { CircuitStateName } from './state.js';
+export type { CircuitStateName, CircuitBreakerStats, IsolationHandle } from './state.js';
 export { keyed, KEYED_DEFAULTS } from './keyed.js';
 export type { KeyedOptions, KeyedPolicy } from './keyed.js';

@@ -168,3 +168,38 @@ export function normalizeCircuitBreakerOptions(options?: CircuitBreakerOptions):
     isFailure: check.func('isFailure', opts.isFailure, d.isFailure),
   });
 }
+
+/** What a breaker runs on: the resolved options plus what the hot path derives from them once. */
+export interface BreakerConfig extends NormalizedCircuitBreakerOptions {
+  /** Calls are timed: slow-call detection is on, or a listener wants `durationMs`. */
+  readonly timed: boolean;
+  /** The window needs `now` for every outcome. */
+  readonly timeWindow: boolean;
+  /** `isFailure` is the user's: build an outcome object for it. */
+  readonly customIsFailure: boolean;
+  /** `minimumCalls`, capped by a count window's size. */
+  readonly minimum: number;
+}
+
+const configs = new WeakMap<object, BreakerConfig>();
+let unset: BreakerConfig | undefined;
+
+/**
+ * The {@link BreakerConfig} of `options`, validated once per options object: breakers built from
+ * the same object (one per key) share it, so a breaker costs only its own state.
+ */
+export function breakerConfig(options: CircuitBreakerOptions | undefined): BreakerConfig {
+  const cached = options === undefined ? unset : configs.get(options);
+  if (cached !== undefined) return cached;
+  const n = normalizeCircuitBreakerOptions(options);
+  const config: BreakerConfig = Object.freeze({
+    ...n,
+    timed: n.slowCallDurationMs !== Number.POSITIVE_INFINITY || n.emit !== undefined,
+    timeWindow: n.window.kind === 'time',
+    customIsFailure: n.isFailure !== isErrorOutcome,
+    minimum: n.window.kind === 'count' ? Math.min(n.minimumCalls, n.window.size) : n.minimumCalls,
+  });
+  if (options === undefined) unset = config;
+  else configs.set(options, config);
+  return config;
+}
