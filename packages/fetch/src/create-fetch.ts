@@ -1,3 +1,4 @@
+import { defaultMaxListeners, getMaxListeners, setMaxListeners } from 'node:events';
 import {
   type Clock,
   type Context,
@@ -101,6 +102,20 @@ function readBody(request: Request, signal: AbortSignal | undefined): Promise<Ar
   });
 }
 
+/**
+ * Every layer of a call listens to the caller's signal for a prompt rejection (the timeout, retry
+ * and hedge, and the breaker and attempt timeout of each attempt in flight), so one hedged call can
+ * hold more than Node's default of 10 listeners on it, and Node would warn of a memory leak that
+ * is none. Raise the signal's limit the way undici's own fetch does for the same signal.
+ */
+function allowListeners(signal: AbortSignal): void {
+  try {
+    if (getMaxListeners(signal) === defaultMaxListeners) setMaxListeners(1_500, signal);
+  } catch {
+    // A runtime without EventTarget listener limits has nothing to warn about.
+  }
+}
+
 async function run(
   req: PreparedRequest,
   selection: Selection,
@@ -116,6 +131,7 @@ async function run(
     }
     req.buffered = await readBody(req.request as Request, req.signal);
   }
+  if (req.signal !== undefined) allowListeners(req.signal);
   const call = new FetchCall(req, shared);
   const options: ExecuteOptions = { key: req.url.host, signal: req.signal, deadline };
   const policy = selection.policy;

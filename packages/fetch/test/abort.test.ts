@@ -52,6 +52,41 @@ describe('caller abort at every stage', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('a caller signal held by every layer of a hedged call draws no leak warning from Node', async () => {
+    // Timeout, retry and hedge, plus the breaker and attempt timeout of each attempt in flight, all
+    // listen to the caller's signal: past Node's default of 10 listeners it would print a
+    // MaxListenersExceededWarning ("possible memory leak") for a call that leaks nothing.
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const clock = new FakeClock();
+      const base = fakeFetch(['hang']);
+      const controller = new AbortController();
+      const f = createFetch({
+        fetch: base,
+        clock,
+        policy: {
+          timeout: '10s',
+          retry: { maxAttempts: 2, backoff: { type: 'constant', ms: 0 } },
+          hedge: { maxHedges: 4, delayMs: 10, budgetPercent: 100 },
+          circuitBreaker: true,
+          attemptTimeout: '5s',
+        },
+      });
+      const p = f(URL_, { signal: controller.signal }).catch((e: unknown) => e);
+      for (let i = 0; i < 5; i++) await clock.advance(10);
+      expect(base.calls).toHaveLength(5);
+      expect(getEventListeners(controller.signal, 'abort').length).toBeGreaterThan(10);
+      controller.abort(new Error('gone'));
+      await p;
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('during a retry backoff: rejects at once, cancels the kept response, sends nothing more', async () => {
     const clock = new FakeClock();
     const first = tracked(503);
