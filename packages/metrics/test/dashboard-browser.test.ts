@@ -75,14 +75,16 @@ describe.skipIf(!available && !ci)('dashboard in Chromium', () => {
       await page.goto(`${server.url}/dashboard`);
       const payments = page.locator('article.card[data-name="payments"]');
       await expect.poll(() => payments.getAttribute('data-state'), { timeout: 20_000 }).toBe('closed');
-      await expect.poll(() => page.locator('#conn').getAttribute('data-state')).toBe('live');
+      await expect.poll(() => page.locator('#conn').getAttribute('data-state'), { timeout: 10_000 }).toBe('live');
 
       service.paymentsFailure = 1; // the payments API goes down
       await expect.poll(() => payments.getAttribute('data-state'), { timeout: 30_000 }).toBe('open');
       expect(service.breaker.state).toBe('open');
-      await expect.poll(() => payments.locator('.pill').textContent()).toMatch(/^open/);
-      await expect.poll(() => page.locator('#t-breakers b').textContent()).toBe('1 open');
-      await expect.poll(() => payments.locator('.transitions li').first().textContent()).toMatch(/^open/);
+      await expect.poll(() => payments.locator('.pill').textContent(), { timeout: 10_000 }).toMatch(/^open/);
+      await expect.poll(() => page.locator('#t-breakers b').textContent(), { timeout: 10_000 }).toBe('1 open');
+      await expect
+        .poll(() => payments.locator('.transitions li').first().textContent(), { timeout: 10_000 })
+        .toMatch(/^open/);
 
       // Let a few frames draw the outage, then keep the picture.
       await page.waitForTimeout(2_500);

@@ -121,7 +121,7 @@ describe('dashboard stream', () => {
     expect(clock.pending).toBe(1); // one timer for all clients
 
     controller.abort();
-    await expect.poll(() => dash.clients).toBe(0);
+    await expect.poll(() => dash.clients, { timeout: 10_000 }).toBe(0);
     expect(clock.pending).toBe(0); // nobody watching: no timer
   });
 
@@ -169,6 +169,6 @@ describe('dashboard stream', () => {
     const frame = JSON.parse((await sseReader(stream.body as ReadableStream<Uint8Array>).next()).data) as Frame;
     expect(frame.full).toBe(true);
     controller.abort();
-    await expect.poll(() => dash.clients).toBe(0);
+    await expect.poll(() => dash.clients, { timeout: 10_000 }).toBe(0);
   });
 });
