@@ -13,7 +13,9 @@ export interface RetryBudgetOptions {
    * Retries allowed per first attempt in the window when half of the attempts fail (a number ≥ 0;
    * Finagle's and Envoy's fixed ratio). The budget adapts to the dependency's health: the allowance
    * is `ratio × 2 × (share of attempts that succeeded)` per first attempt, so up to twice `ratio`
-   * while calls succeed, shrinking to nothing in a full outage (leaving `minPerSecond`).
+   * while calls succeed, shrinking to nothing in a full outage (leaving `minPerSecond`). The share
+   * is the lower of the window's and the last tenth of it (one bucket), so an outage that starts
+   * after a healthy spell shuts retries within about a tenth of the window.
    * @default 0.2
    */
   ratio?: number;
@@ -90,6 +92,8 @@ class WindowedBudget implements RetryBudget {
   /** Offset in `#counts` of the newest bucket. */
   #slot = 0;
   #untimed = 0;
+  /** How far into the newest bucket the last clock read was, in [0, 1). */
+  #fraction = 0;
 
   constructor(ratio: number, minPerSecond: number, windowMs: number, clock: Clock) {
     this.ratio = ratio;
@@ -143,15 +147,27 @@ class WindowedBudget implements RetryBudget {
   /** Retries allowed in the window: the floor plus `2 × ratio × success share` per first attempt. */
   #allowance(): number {
     const attempts = this.#first + this.#retries;
-    const successShare = attempts > 0 ? Math.max(0, 1 - this.#failures / attempts) : 1;
+    const windowShare = attempts > 0 ? 1 - this.#failures / attempts : 1;
+    // The last bucket's worth of time: the newest bucket plus the part of the one before that it
+    // has not yet replaced. It reacts to an outage within one bucket, the window within ten.
+    const c = this.#counts;
+    const s = this.#slot;
+    const p = (s + 3 * (BUCKETS - 1)) % (3 * BUCKETS);
+    const w = 1 - this.#fraction;
+    const recentAttempts = (c[s] as number) + (c[s + 1] as number) + w * ((c[p] as number) + (c[p + 1] as number));
+    const recentFailures = (c[s + 2] as number) + w * (c[p + 2] as number);
+    const recentShare = recentAttempts > 0 ? 1 - recentFailures / recentAttempts : 1;
+    const successShare = Math.max(0, Math.min(windowShare, recentShare));
     return this.#floor + 2 * this.ratio * this.#first * successShare;
   }
 
   /** Reads the clock and drops the buckets that left the window. */
   #advance(): void {
     this.#untimed = CLOCK_EVERY;
-    const bucket = Math.floor(this.#clock.now() / this.#bucketMs);
+    const time = this.#clock.now() / this.#bucketMs;
+    const bucket = Math.floor(time);
     const head = this.#head;
+    if (bucket >= head) this.#fraction = time - bucket;
     // Same bucket, or a clock that stepped back: keep counting into the newest bucket.
     if (!(bucket > head)) return;
     this.#head = bucket;
@@ -190,7 +206,8 @@ export function createRetryBudget(v: OptionValidator, options: RetryBudgetOption
 
 /**
  * A retry budget: retries are allowed while they stay within `minPerSecond × window` plus, per
- * first attempt in the window, `ratio × 2 × success share` (see {@link RetryBudgetOptions.ratio}).
+ * first attempt in the window, `ratio × 2 × success share`, the share being the lower of the
+ * window's and its last bucket's (see {@link RetryBudgetOptions.ratio}).
  * When it is spent a failed call is not retried: its error is thrown as is and a
  * `retry.budget-exhausted` event says why. Share one budget between policies (pass `budget`) to
  * cap the retries of a whole process against one dependency.

@@ -61,6 +61,39 @@ describe('retryBudget()', () => {
     expect(retries).toBe(100);
   });
 
+  it('shuts within one bucket when an outage follows a healthy spell', async () => {
+    const clock = new FakeClock();
+    const budget = retryBudget({ minPerSecond: 0, clock });
+    for (let ms = 0; ms < 9_000; ms++) {
+      budget.deposit(); // 9 s of healthy traffic, 1 call/ms
+      if (ms % 100 === 0) await clock.advance(100);
+    }
+    expect(budget.available).toBe(Math.floor(0.4 * 9_000));
+    // Outage: every attempt fails, and every failure asks for a retry.
+    let retries = 0;
+    let calls = 0;
+    for (let ms = 0; ms < 2_000; ms++) {
+      calls++;
+      budget.deposit();
+      budget.recordFailure();
+      if (budget.tryWithdraw()) {
+        retries++;
+        budget.recordFailure();
+      }
+      if (ms % 10 === 0) await clock.advance(10);
+    }
+    // Over the whole window the share is still ~0.8: a window-only share would allow ~1,600 more.
+    expect(retries / calls).toBeLessThan(0.5);
+    const late = budget.retries;
+    for (let ms = 0; ms < 500; ms++) {
+      budget.deposit();
+      budget.recordFailure();
+      if (budget.tryWithdraw()) budget.recordFailure();
+      if (ms % 10 === 0) await clock.advance(10);
+    }
+    expect(budget.retries).toBe(late); // shut
+  });
+
   it('forgets what left the window', async () => {
     const clock = new FakeClock();
     const budget = retryBudget({ minPerSecond: 0, clock });
