@@ -35,7 +35,18 @@ const used = (): number => {
 interface MemoryRow {
   name: string;
   bytesPerBreaker: number;
-  timersPerBreaker: number;
+  liveTimers: number;
+  idleCpuPercent: number;
+}
+
+/** CPU used by this process while it sits idle for `ms` (timers of idle breakers show up here). */
+async function idleCpu(ms: number): Promise<number> {
+  used(); // collect first, so that GC work is not counted as idle cost
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const start = process.cpuUsage();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const cpu = process.cpuUsage(start);
+  return ((cpu.user + cpu.system) / 1_000 / ms) * 100;
 }
 
 async function measure(name: string, count: number, build: () => (i: number) => Promise<unknown>): Promise<MemoryRow> {
@@ -45,10 +56,12 @@ async function measure(name: string, count: number, build: () => (i: number) => 
   const call = build();
   for (let i = 0; i < count; i++) await call(i);
   const after = used();
+  const timersAfter = timers();
   const row = {
     name,
     bytesPerBreaker: (after - before) / count,
-    timersPerBreaker: (timers() - timersBefore) / count,
+    liveTimers: timersAfter - timersBefore,
+    idleCpuPercent: await idleCpu(2_000),
   };
   // keep everything reachable until measured
   if (keys.length !== count || typeof call !== 'function') throw new Error('unreachable');
@@ -127,13 +140,17 @@ async function memory(): Promise<void> {
     }),
   );
   for (const b of opossum.values()) b.shutdown();
+  opossum.clear();
 
   const lines = [
     `### memory and timers of ${KEYS / 1000}k keyed breakers`,
     '',
-    '| case | bytes / breaker | timers / breaker |',
-    '| --- | ---: | ---: |',
-    ...rows.map((r) => `| ${r.name} | ${Math.round(r.bytesPerBreaker)} | ${r.timersPerBreaker.toFixed(2)} |`),
+    '| case | bytes / breaker | live timers added | CPU while idle (2 s) |',
+    '| --- | ---: | ---: | ---: |',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${Math.round(r.bytesPerBreaker)} | ${Math.max(0, r.liveTimers)} | ${r.idleCpuPercent.toFixed(1)} % |`,
+    ),
   ];
   process.stdout.write(`${lines.join('\n')}\n\n`);
   // Keep the policies alive until here.
