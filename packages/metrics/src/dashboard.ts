@@ -96,10 +96,14 @@ export function dashboard(options: DashboardOptions): DashboardHandler {
   const clients = new Set<Client>();
   let stopTimer: CancelTimer | undefined;
 
+  let generation = internals.generation;
   const tick = (): void => {
     stopTimer = undefined;
     if (clients.size === 0) return;
-    const chunk = sse(frames(false));
+    // After metrics.reset() the pages start over from a full frame.
+    const full = generation !== internals.generation;
+    generation = internals.generation;
+    const chunk = sse(frames(full));
     for (const client of clients) client.send(chunk);
     stopTimer = startTimer(clock, intervalMs, tick);
   };

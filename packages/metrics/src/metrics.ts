@@ -38,6 +38,8 @@ export interface MetricsInternals {
   readonly options: NormalizedMetricsOptions;
   readonly bounds: Float64Array;
   policies(): IterableIterator<PolicyStats>;
+  /** Incremented by every `reset()`, so a viewer knows to start over. */
+  readonly generation: number;
 }
 
 const INTERNALS = new WeakMap<Metrics, MetricsInternals>();
@@ -78,6 +80,7 @@ export function createMetrics(options?: MetricsOptions): Metrics {
   const all: PolicyStats[] = [];
   let last: PolicyStats | undefined;
   let record: ((stats: PolicyStats, durationMs: number) => void) | undefined;
+  let generation = 0;
 
   const create = (policy: string, name: string): PolicyStats => {
     const timeline = new Timeline(slots, opts.resolutionMs, bounds.length + 1);
@@ -139,6 +142,7 @@ export function createMetrics(options?: MetricsOptions): Metrics {
       byName.clear();
       all.length = 0;
       tracked = 0;
+      generation++;
       last = undefined;
     },
   };
@@ -146,6 +150,9 @@ export function createMetrics(options?: MetricsOptions): Metrics {
     options: opts,
     bounds,
     policies: () => all.values(),
+    get generation() {
+      return generation;
+    },
   });
   if (opts.meter) record = instrumentOpenTelemetry(opts.meter, () => all.values(), opts.buckets);
   return metrics;

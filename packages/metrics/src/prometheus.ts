@@ -1,3 +1,4 @@
+import { createValidator, optionsObject } from '@palisade/core';
 import { type HttpHandler, simpleHandler } from './http.js';
 import { type Metrics, type MetricsInternals, internalsOf } from './metrics.js';
 import { type CircuitState, EVENT_TYPES, type PolicyStats } from './series.js';
@@ -166,6 +167,16 @@ function formatNumber(value: number): string {
 const escapeLabel = (value: string): string => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 const escapeHelp = (value: string): string => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 
+const check = createValidator('@palisade/metrics');
+
+/** Validates the options of every Prometheus exporter (the sink, `keys`, and `extra` option names). */
+function exporterOptions(fn: string, options: PrometheusOptions, extra: readonly string[] = []): MetricsInternals {
+  const opts = optionsObject('@palisade/metrics', fn, options);
+  check.knownKeys(opts, ['metrics', 'keys', ...extra]);
+  check.boolean('keys', opts.keys, false);
+  return internalsOf(`${fn}()`, opts.metrics);
+}
+
 function collect(family: Family, internals: MetricsInternals): Sample[] {
   const samples: Sample[] = [];
   for (const stats of internals.policies()) family.collect(stats, internals, samples);
@@ -179,7 +190,7 @@ const wanted = (family: Family, keys: boolean | undefined): boolean => !family.p
  * dependency. Families without samples are left out.
  */
 export function prometheusText(options: PrometheusOptions): string {
-  const internals = internalsOf('prometheusText()', options?.metrics);
+  const internals = exporterOptions('prometheusText', options);
   const lines: string[] = [];
   for (const family of FAMILIES) {
     if (!wanted(family, options.keys)) continue;
@@ -202,7 +213,7 @@ export function prometheusText(options: PrometheusOptions): string {
  * (`app.get('/metrics', (c) => handler.fetch(c.req.raw))`).
  */
 export function prometheusHandler(options: PrometheusOptions): HttpHandler {
-  internalsOf('prometheusHandler()', options?.metrics);
+  exporterOptions('prometheusHandler', options);
   return simpleHandler(() => ({
     status: 200,
     headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },
@@ -235,7 +246,7 @@ export interface RegisterPrometheusOptions extends PrometheusOptions {
  * registerPrometheus({ metrics, registry: register });
  */
 export function registerPrometheus(options: RegisterPrometheusOptions): () => void {
-  const internals = internalsOf('registerPrometheus()', options?.metrics);
+  const internals = exporterOptions('registerPrometheus', options, ['registry']);
   const { registry } = options;
   if (typeof registry?.registerMetric !== 'function' || typeof registry.removeSingleMetric !== 'function') {
     throw new TypeError('@palisade/metrics: registerPrometheus() "registry" must be a prom-client Registry');

@@ -139,6 +139,21 @@ describe('dashboard stream', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('starts the pages over with a full frame after metrics.reset()', async () => {
+    const { clock, metrics, cb, dash } = setup();
+    cb({ type: 'success', durationMs: 1 });
+    const res = await dash.fetch(new Request('http://x/?stream'));
+    const sse = sseReader(res.body as ReadableStream<Uint8Array>);
+    expect((JSON.parse((await sse.next()).data) as Frame).policies).toHaveLength(1);
+    metrics.reset();
+    await clock.advance(1_000);
+    const afterReset = JSON.parse((await sse.next()).data) as Frame;
+    expect(afterReset).toMatchObject({ full: true, policies: [] });
+    await clock.advance(1_000);
+    expect((JSON.parse((await sse.next()).data) as Frame).full).toBe(false);
+    await sse.cancel();
+  });
+
   it('close() ends every open stream', async () => {
     const { dash } = setup();
     const server = await nodeServer(dash);

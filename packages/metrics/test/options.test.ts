@@ -74,6 +74,20 @@ describe('exporter and dashboard options', () => {
   });
 
   it.each([
+    [{ keys: 'yes' }, 'keys'],
+    [{ key: true }, 'key'],
+  ])('prometheus %o → TypeError naming "%s"', (options, name) => {
+    const metrics = createMetrics();
+    for (const call of [
+      () => prometheusText({ metrics, ...(options as object) } as never),
+      () => prometheusHandler({ metrics, ...(options as object) } as never),
+    ]) {
+      expect(call).toThrow(TypeError);
+      expect(call).toThrow(new RegExp(`^@palisade/metrics: .*"${name}"`));
+    }
+  });
+
+  it.each([
     [{ title: '' }, 'title'],
     [{ intervalMs: 10 }, 'intervalMs'],
     [{ intervalMs: '1s' }, 'intervalMs'],
