@@ -2,14 +2,14 @@
 // peers (express-rate-limit; hono-rate-limiter), on the allow path (a limit nobody reaches) and
 // the 429 path (every request refused). Each server runs in its own process; autocannon loads
 // one at a time, in alternating rounds; the median is reported with its share of the bare
-// framework's requests/s measured in the same run.
+// framework's requests/s measured in the same round.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { machine } from './_harness.js';
 
-const ROUNDS = 3;
-const DURATION_S = 2;
+const ROUNDS = 5;
+const DURATION_S = 1;
 const CONNECTIONS = 32;
 
 interface Server {
@@ -71,33 +71,43 @@ const servers = await Promise.all([
 ]);
 
 try {
-  process.stdout.write(`${machine()}; autocannon ${CONNECTIONS} connections, ${DURATION_S} s × ${ROUNDS} rounds\n\n`);
+  process.stdout.write(
+    `${machine()}; autocannon ${CONNECTIONS} connections, ${DURATION_S} s runs, ${ROUNDS} rounds per framework; ` +
+      '"× bare" is the median over rounds of (req/s ÷ the bare server\'s req/s in the same round)\n\n',
+  );
   for (const [title, path] of [
     ['allow path (limit never reached)', '/allow'],
     ['429 path (every request refused; bare answers 200)', '/limited'],
   ] as const) {
     for (const s of servers) await load(s.port, path, 1); // warm up (and spend the one allowed request)
-    const samples = new Map<Server, number[]>(servers.map((s) => [s, []]));
-    const statuses = new Map<Server, Record<string, number>>();
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? servers : [...servers].reverse();
-      for (const s of order) {
-        const run = await load(s.port, path, DURATION_S);
-        samples.get(s)?.push(run.rps);
-        statuses.set(s, run.statuses);
-      }
-    }
     const lines = [`### ${title}`, '', '| server | req/s | × bare | statuses |', '| --- | ---: | ---: | --- |'];
     for (const framework of ['express', 'hono'] as const) {
-      const bare = median(
-        samples.get(servers.find((s) => s.framework === framework && s.variant === 'bare') as Server) ?? [],
-      );
-      for (const s of servers.filter((x) => x.framework === framework)) {
-        const rps = median(samples.get(s) ?? []);
+      const group = servers.filter((s) => s.framework === framework);
+      const rps = new Map<Server, number[]>(group.map((s) => [s, []]));
+      const ratios = new Map<Server, number[]>(group.map((s) => [s, []]));
+      const statuses = new Map<Server, Record<string, number>>();
+      for (let round = 0; round < ROUNDS; round++) {
+        // Rotate the order so no server always runs first (or right after another's load).
+        const order = group.map((_, i) => group[(i + round) % group.length] as Server);
+        const measured = new Map<Server, number>();
+        for (const s of order) {
+          const run = await load(s.port, path, DURATION_S);
+          measured.set(s, run.rps);
+          statuses.set(s, run.statuses);
+        }
+        const bare = measured.get(group[0] as Server) as number;
+        for (const s of group) {
+          rps.get(s)?.push(measured.get(s) as number);
+          ratios.get(s)?.push((measured.get(s) as number) / bare);
+        }
+      }
+      for (const s of group) {
         const codes = Object.entries(statuses.get(s) ?? {})
           .map(([code, count]) => `${code}: ${count}`)
           .join(', ');
-        lines.push(`| ${s.label} | ${rps.toFixed(0)} | ${(rps / bare).toFixed(2)} | ${codes} |`);
+        lines.push(
+          `| ${s.label} | ${median(rps.get(s) ?? []).toFixed(0)} | ${median(ratios.get(s) ?? []).toFixed(2)} | ${codes} |`,
+        );
       }
     }
     process.stdout.write(`${lines.join('\n')}\n\n`);

@@ -78,6 +78,8 @@ export interface InboundRoutesOptions<Req> {
 
 /** The compiled routes. */
 export interface InboundRouteTable<H> {
+  /** Some route key names a host: pass the request's `Host` to `match` (otherwise it is not read). */
+  readonly usesHost: boolean;
   /** The handler of the most specific route for a request, the default's, or `undefined`. */
   match(method: string, host: string | undefined, path: string): H | undefined;
 }
@@ -170,6 +172,7 @@ export function compileInboundRoutes<Req, H>(
   const fallback = options.default === undefined ? undefined : compileOne('default', options.default);
 
   return {
+    usesHost: matcher.routes.some((route) => route.route.host !== undefined),
     match(method, host, path) {
       let found = matcher.match(method, host, path);
       if (found === undefined && method === 'HEAD') found = matcher.match('GET', host, path);

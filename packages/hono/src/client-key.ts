@@ -1,17 +1,11 @@
 import { clientAddress } from '@palisade/core';
 import type { Context } from 'hono';
 import { type NormalizedKeyOptions, PKG } from './options.js';
-
-interface NodeServerBindings {
-  server?: NodeServerBindings;
-  incoming?: { socket?: { remoteAddress?: string } };
-}
+import { nodeIncoming, requestHeader } from './request-header.js';
 
 /** The socket address from `@hono/node-server`'s bindings, read without importing anything Node-only. */
 function nodeServerAddress(c: Context): string | undefined {
-  const env = c.env as NodeServerBindings | undefined;
-  if (typeof env !== 'object' || env === null) return undefined;
-  return (env.server ?? env).incoming?.socket?.remoteAddress;
+  return nodeIncoming(c)?.socket?.remoteAddress;
 }
 
 /**
@@ -31,13 +25,13 @@ export function clientKeyReader(
     }
     case 'header': {
       const header = rule.header;
-      return (c) => c.req.header(header) ?? '';
+      return (c) => requestHeader(c, header) ?? '';
     }
     default: {
       const remoteOf = getConnInfo ? (c: Context) => getConnInfo(c).remote.address : nodeServerAddress;
       return (c) => {
         const remote = remoteOf(c);
-        const address = proxyHops > 0 ? clientAddress(remote, c.req.header('x-forwarded-for'), proxyHops) : remote;
+        const address = proxyHops > 0 ? clientAddress(remote, requestHeader(c, 'x-forwarded-for'), proxyHops) : remote;
         if (address === undefined) {
           warn(
             'no-client-address',

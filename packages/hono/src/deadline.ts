@@ -1,5 +1,6 @@
 import { type Clock, DEADLINE_HEADER, parseDeadlineHeader, systemClock } from '@palisade/core';
 import type { Context } from 'hono';
+import { requestHeader } from './request-header.js';
 
 /**
  * Runs `fn` with `deadline` (epoch ms) as the ambient deadline of outbound calls: pass
@@ -12,7 +13,7 @@ export type RunWithDeadline = <T>(deadline: number, fn: () => T) => T;
 export function inboundDeadlineReader(clock: Clock | undefined): (c: Context) => number | undefined {
   const source = clock ?? systemClock;
   return (c) => {
-    const value = c.req.header(DEADLINE_HEADER);
+    const value = requestHeader(c, DEADLINE_HEADER);
     return value === undefined ? undefined : parseDeadlineHeader(value, source.now());
   };
 }

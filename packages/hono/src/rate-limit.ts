@@ -49,29 +49,38 @@ export function rateLimitHandler(
   const windowMs = limiter.windowMs;
   const sendHeaders = http.rateLimitHeaders !== 'none';
 
-  return async function palisadeRateLimit(c: Context, next: Next): Promise<Response | undefined> {
-    const key = readKey(c);
-    const pending = costOf === undefined ? limiter.consume(key) : limiter.consume(key, costOf(c));
-    const decision: InboundRateLimitDecision =
-      typeof (pending as Promise<unknown>).then === 'function'
-        ? await (pending as Promise<InboundRateLimitDecision>)
-        : (pending as InboundRateLimitDecision);
-    if (decision.allowed) {
-      if (sendHeaders) {
-        const headers = rateLimitHeaders(
-          { limit: decision.limit, remaining: decision.remaining, resetMs: decision.resetMs, windowMs },
-          http,
-        );
-        for (const name in headers) c.header(name, headers[name]);
-      }
-      if (then) return (await then(c, next)) ?? undefined;
-      await next();
-      return undefined;
-    }
+  const refuse = (c: Context, decision: InboundRateLimitDecision): Promise<Response> | Response => {
     const info = { ...decision, windowMs };
     const response = rateLimitedResponse(info, http);
     if (adapter.onRejected) return rejectionResponse(c, response, new RateLimitedError(info), adapter);
     return c.body(JSON.stringify(response.body), 429, response.headers);
+  };
+
+  const decide = (c: Context, next: Next, decision: InboundRateLimitDecision): Promise<Response | undefined | void> => {
+    if (!decision.allowed) return Promise.resolve(refuse(c, decision));
+    if (sendHeaders) {
+      const headers = rateLimitHeaders(
+        { limit: decision.limit, remaining: decision.remaining, resetMs: decision.resetMs, windowMs },
+        http,
+      );
+      for (const name in headers) c.header(name, headers[name]);
+    }
+    return then ? then(c, next) : next();
+  };
+
+  // Not an async function: an allowed request with an in-memory store costs no extra promise.
+  return function palisadeRateLimit(c: Context, next: Next): Promise<Response | undefined | void> {
+    let pending: InboundRateLimitDecision | Promise<InboundRateLimitDecision>;
+    try {
+      const key = readKey(c);
+      pending = costOf === undefined ? limiter.consume(key) : limiter.consume(key, costOf(c));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (typeof (pending as Promise<unknown>).then === 'function') {
+      return (pending as Promise<InboundRateLimitDecision>).then((decision) => decide(c, next, decision));
+    }
+    return decide(c, next, pending as InboundRateLimitDecision);
   };
 }
 

@@ -23,6 +23,7 @@ import {
   normalizeKeyOptions,
 } from './options.js';
 import { rateLimitHandler } from './rate-limit.js';
+import { requestHeader } from './request-header.js';
 import type { PalisadeEnv } from './request-state.js';
 
 /** Options of {@link resilience}. */
@@ -98,12 +99,8 @@ export function resilience(options: HonoResilienceOptions): MiddlewareHandler<Pa
     build,
   );
 
-  return async function palisadeResilience(c: Context, next: Next): Promise<Response | undefined> {
-    const handler = table.match(c.req.method, c.req.header('host'), c.req.path);
-    if (handler === undefined) {
-      await next();
-      return undefined;
-    }
-    return (await handler(c, next)) ?? undefined;
+  return function palisadeResilience(c: Context, next: Next): Promise<Response | undefined | void> {
+    const handler = table.match(c.req.method, table.usesHost ? requestHeader(c, 'host') : undefined, c.req.path);
+    return handler === undefined ? next() : handler(c, next);
   };
 }
