@@ -1,4 +1,5 @@
 import { type Context, RateLimitedError, describe } from '@palisade/core';
+import { TRY_TAKE } from './memory-store.js';
 import type { NormalizedLimitOptions } from './options.js';
 import type { RateLimitDecision } from './store.js';
 
@@ -16,6 +17,11 @@ export const SHARED_KEY = '*';
  * decision `onStoreError` asks for — and it emits `ratelimit.rejected` / `ratelimit.store-error`.
  */
 export interface Limiter {
+  /**
+   * Takes `cost` from `key` if available right now, building nothing (in-process stores only);
+   * `undefined` for stores without a fast path. False: ask `consume` for the decision.
+   */
+  readonly tryTake: ((key: string, cost: number) => boolean) | undefined;
   consume(key: string, cost: number, maxWaitMs: number): RateLimitDecision | Promise<RateLimitDecision>;
   /** Gives back what an allowed `decision` took; a failing refund is ignored (the slot is lost, never doubled). */
   refund(key: string, cost: number, decision: RateLimitDecision): void;
@@ -72,7 +78,9 @@ export function createLimiter(policy: NormalizedLimitOptions, kind: string): Lim
     );
   };
 
+  const fast = (bound as { [TRY_TAKE]?: (key: string, cost: number) => boolean })[TRY_TAKE];
   return {
+    tryTake: typeof fast === 'function' ? fast.bind(bound) : undefined,
     consume(key, cost, maxWaitMs) {
       let result: RateLimitDecision | Promise<RateLimitDecision>;
       try {

@@ -1,6 +1,6 @@
 import { createValidator, optionsObject } from '@palisade/core';
 import { LRUCache } from 'lru-cache';
-import { type GcraDecision, gcra, gcraRule } from './gcra.js';
+import { EPSILON_MS, type GcraDecision, gcra, gcraRule } from './gcra.js';
 import type { BoundRateLimitStore, RateLimitDecision, RateLimitRule, RateLimitStore } from './store.js';
 
 /** Options of {@link memoryStore}. */
@@ -18,6 +18,13 @@ export interface MemoryStoreOptions {
 /** Defaults of {@link MemoryStoreOptions}. */
 export const MEMORY_STORE_DEFAULTS = Object.freeze({ maxKeys: 100_000 });
 
+/**
+ * The policies' fast path (not public API): takes `cost` from `key` if it is available right now
+ * and returns true, building no decision object; returns false (taking nothing) otherwise, and
+ * the policy then asks `consume` for the full decision.
+ */
+export const TRY_TAKE: unique symbol = Symbol('palisade.rate-limit.tryTake');
+
 /** The state of one policy in a {@link memoryStore}: synchronous decisions. */
 export interface MemoryStoreBinding extends BoundRateLimitStore {
   consume(key: string, cost: number, maxWaitMs?: number): RateLimitDecision;
@@ -26,6 +33,11 @@ export interface MemoryStoreBinding extends BoundRateLimitStore {
   readonly size: number;
   /** Forgets every key. */
   clear(): void;
+}
+
+/** A binding with the policies' fast path. */
+interface FastMemoryStoreBinding extends MemoryStoreBinding {
+  [TRY_TAKE](key: string, cost: number): boolean;
 }
 
 /** A {@link RateLimitStore} kept in this process. */
@@ -57,27 +69,51 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
   };
 }
 
-function bindMemory(rule: RateLimitRule, maxKeys: number): MemoryStoreBinding {
+/**
+ * A key's state: its TAT, in a one-field object updated in place, so that an allowed call costs one
+ * lru-cache lookup (a `get`, which also marks the key as recently used) and no allocation, where a
+ * number value would need a second lookup (`set`) and a fresh heap number on every call.
+ */
+interface KeyState {
+  tat: number;
+}
+
+function bindMemory(rule: RateLimitRule, maxKeys: number): FastMemoryStoreBinding {
   const g = gcraRule(rule);
+  const { intervalMs, toleranceMs } = g;
   const { clock } = rule;
-  // No ttl: expiry is computed from the stored TAT, so lru-cache keeps no timers and no clock reads.
-  const cache = new LRUCache<string, number>({ max: maxKeys, ttlAutopurge: false });
-  // lru-cache defaults its options argument to a fresh `{}` per call; one shared object avoids that.
-  const getOptions = {};
-  const setOptions = {};
+  // No ttl: expiry is computed from the stored TAT, so lru-cache keeps no timers and reads no clock.
+  const cache = new LRUCache<string, KeyState>({ max: maxKeys, ttlAutopurge: false });
 
   return {
     consume(key, cost, maxWaitMs = 0) {
-      const d = gcra(cache.get(key, getOptions), clock.now(), cost, maxWaitMs, g);
-      if (d.allowed && cost > 0) cache.set(key, d.tat, setOptions);
+      const state = cache.get(key);
+      const d = gcra(state?.tat, clock.now(), cost, maxWaitMs, g);
+      if (d.allowed && cost > 0) {
+        if (state) state.tat = d.tat;
+        else cache.set(key, { tat: d.tat });
+      }
       return d;
+    },
+    [TRY_TAKE](key, cost) {
+      const state = cache.get(key);
+      const now = clock.now();
+      const tat = state === undefined || state.tat < now ? now : state.tat;
+      const next = tat + cost * intervalMs;
+      if (next - toleranceMs - now > EPSILON_MS) return false;
+      if (cost > 0) {
+        if (state) state.tat = next;
+        else cache.set(key, { tat: next });
+      }
+      return true;
     },
     refund(key, cost, decision) {
       const { tat } = decision as GcraDecision;
-      if (!decision.allowed || cost <= 0 || cache.peek(key) !== tat) return;
+      const state = cache.peek(key);
+      if (!decision.allowed || cost <= 0 || state === undefined || state.tat !== tat) return;
       const back = tat - cost * g.intervalMs;
       if (back <= clock.now()) cache.delete(key);
-      else cache.set(key, back, setOptions);
+      else state.tat = back;
     },
     get size() {
       return cache.size;

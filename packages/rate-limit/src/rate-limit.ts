@@ -48,7 +48,7 @@ export interface RateLimitPolicy extends Policy {
 export function rateLimit(options?: RateLimitOptions): RateLimitPolicy {
   const policy = normalizeRateLimitOptions(options);
   const limiter = createLimiter(policy, 'rate-limit');
-  const { keyOf, costOf } = limiter;
+  const { keyOf, costOf, tryTake } = limiter;
   const defaultCost = typeof policy.cost === 'number' ? policy.cost : 1;
 
   return {
@@ -72,6 +72,7 @@ export function rateLimit(options?: RateLimitOptions): RateLimitPolicy {
       } catch (error) {
         return Promise.reject(error);
       }
+      if (tryTake?.(key, cost)) return invoke(fn, ctx);
       const decision = limiter.consume(key, cost, 0);
       if (typeof (decision as Promise<RateLimitDecision>).then === 'function') {
         return afterStore(decision as Promise<RateLimitDecision>, fn, ctx, executeOptions, limiter, key, cost);

@@ -67,7 +67,7 @@ export function throttle(options?: ThrottleOptions): ThrottlePolicy {
     queued: 0,
     reserving: 0,
   };
-  const { keyOf, costOf } = state.limiter;
+  const { keyOf, costOf, tryTake } = state.limiter;
 
   return {
     name: policy.name,
@@ -92,6 +92,7 @@ export function throttle(options?: ThrottleOptions): ThrottlePolicy {
       } catch (error) {
         return Promise.reject(error);
       }
+      if (tryTake?.(key, cost)) return invoke(fn, ctx);
       const decision = state.limiter.consume(key, cost, maxWaitOf(state, ctx));
       if (typeof (decision as Promise<RateLimitDecision>).then === 'function') {
         return afterStore(state, decision as Promise<RateLimitDecision>, fn, ctx, executeOptions, key, cost);

@@ -28,7 +28,7 @@ if wait > maxWait + 0.001 then
 end
 local left = math.floor((tolerance - (nextTat - now) + 0.001) / interval)
 if cost > 0 then
-  redis.call('SET', KEYS[1], nextTat, 'PX', math.ceil(nextTat - now))
+  redis.call('SET', KEYS[1], nextTat, 'PX', math.max(1, math.ceil(nextTat - now)))
 end
 if wait < 0 then wait = 0 end
 return {1, left, math.ceil((nextTat - now) * 1000), math.ceil(wait * 1000), math.floor(nextTat * 1000)}
@@ -50,7 +50,7 @@ local back = current - tonumber(ARGV[2])
 if back <= now then
   redis.call('DEL', KEYS[1])
 else
-  redis.call('SET', KEYS[1], back, 'PX', math.ceil(back - now))
+  redis.call('SET', KEYS[1], back, 'PX', math.max(1, math.ceil(back - now)))
 end
 return 1
 `;
