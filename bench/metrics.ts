@@ -12,6 +12,31 @@ import { timeout } from '@palisade/timeout';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { type BenchRow, compare, machine, saveResults } from './_harness.js';
 
+/**
+ * CPU time per operation (user + system), median of alternating rounds. On a shared, loaded
+ * machine wall time mostly measures the other processes; CPU time is what the call costs.
+ */
+async function cpuCompare(cases: { name: string; fn: () => unknown }[], iterations: number, rounds: number) {
+  const samples = cases.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    for (let j = 0; j < cases.length; j++) {
+      const i = r % 2 === 0 ? j : cases.length - 1 - j;
+      const { fn } = cases[i] as { fn: () => unknown };
+      const start = process.cpuUsage();
+      for (let n = 0; n < iterations; n++) {
+        const result = fn();
+        if (result instanceof Promise) await result;
+      }
+      const used = process.cpuUsage(start);
+      samples[i]?.push(((used.user + used.system) * 1_000) / iterations);
+    }
+  }
+  return cases.map((c, i) => {
+    const sorted = (samples[i] as number[]).sort((a, b) => a - b);
+    return { name: c.name, nsPerOp: sorted[Math.floor(sorted.length / 2)] as number };
+  });
+}
+
 const ITERATIONS = 100_000;
 const ROUNDS = 7;
 const ok = async () => 1;
@@ -39,6 +64,10 @@ const summary: string[] = [
   '| --- | ---: | ---: | ---: | ---: | ---: |',
 ];
 const sections: string[] = [];
+const cpuSummary: string[] = [
+  '| policy | without | empty listener | with metrics | sink (with − empty) | with metrics ÷ without |',
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
+];
 const row = (rows: BenchRow[], name: string) => rows.find((r) => r.name === name) as BenchRow;
 
 for (const [title, build] of builds) {
@@ -79,6 +108,19 @@ for (const [title, build] of builds) {
         ),
       )
       .join('\n'),
+  );
+  const cpu = await cpuCompare(
+    [
+      { name: 'without metrics', fn: () => bare.execute(ok) },
+      { name: 'empty listener', fn: () => listened.execute(ok) },
+      { name: 'with metrics', fn: () => measured.execute(ok) },
+    ],
+    ITERATIONS,
+    5,
+  );
+  const [cpuWithout, cpuEmpty, cpuWith] = cpu.map((r) => r.nsPerOp) as [number, number, number];
+  cpuSummary.push(
+    `| ${title} | ${cpuWithout.toFixed(0)} ns | ${cpuEmpty.toFixed(0)} ns | ${cpuWith.toFixed(0)} ns | ${(cpuWith - cpuEmpty).toFixed(0)} ns | ${(cpuWith / cpuWithout).toFixed(2)}× ${cpuWith / cpuWithout <= 1.5 ? '✓' : '✗ (goal ≤ 1.5×)'} |`,
   );
   await provider.shutdown();
 }
@@ -121,7 +163,7 @@ const sinkRows = await compare(
   { iterations: ITERATIONS * 5, rounds: ROUNDS },
 );
 
-process.stdout.write(`${summary.join('\n')}\n`);
+process.stdout.write(`Wall time:\n\n${summary.join('\n')}\n\nCPU time:\n\n${cpuSummary.join('\n')}\n`);
 saveResults(
   'metrics',
   [
@@ -129,7 +171,13 @@ saveResults(
     '',
     machine(),
     '',
+    'Wall time (the harness):',
+    '',
     summary.join('\n'),
+    '',
+    'CPU time (user + system) per call, the same cases:',
+    '',
+    cpuSummary.join('\n'),
     '',
     ...sections.flatMap((s) => [s, '']),
     '### metrics.onEvent alone',
