@@ -21,6 +21,11 @@ export interface PolicyContext extends Context {
  * The Context implementation. Its `signal` is created on first read and only then linked to the
  * parent's, so a pipeline whose `fn` never reads the signal creates no AbortController, listener
  * or abort: the cost cockatiel pays on every call.
+ *
+ * Contexts link to each other in plain JavaScript (a parent keeps the children that must hear of
+ * its abort), not through AbortSignal listeners: reading the innermost signal of a pipeline creates
+ * one AbortController, not one per policy, and adds an event listener only to the caller's own
+ * signal (on Node, a listener on an AbortSignal costs several times a whole plain-object link).
  */
 class CallContext implements PolicyContext {
   attempt: number;
@@ -30,7 +35,10 @@ class CallContext implements PolicyContext {
   readonly root: AbortSignal | undefined;
   readonly #parent: ExecuteOptions | undefined;
   #controller: AbortController | undefined = undefined;
-  #parentSignal: AbortSignal | undefined = undefined;
+  /** What this context listens to while linked: the parent Context, or the caller's signal. */
+  #link: CallContext | AbortSignal | undefined = undefined;
+  /** Linked children, told when this context aborts. */
+  #children: CallContext[] | undefined = undefined;
   #aborted = false;
   #reason: unknown = undefined;
   /** A context nobody aborts: it hands out the caller's own signal and never listens to it. */
@@ -55,25 +63,50 @@ class CallContext implements PolicyContext {
       if (callerSignal) return callerSignal;
     }
     controller = this.#controller = new AbortController();
-    if (this.#aborted) {
-      controller.abort(this.#reason);
-      return controller.signal;
-    }
-    const parentSignal = this.#parent?.signal;
-    if (parentSignal) {
-      if (parentSignal.aborted) {
-        this.abort(parentSignal.reason);
-      } else {
-        this.#parentSignal = parentSignal;
-        parentSignal.addEventListener('abort', this);
-      }
-    }
+    if (this.#aborted) controller.abort(this.#reason);
+    else this.#follow();
     return controller.signal;
   }
 
-  /** @internal the parent's abort listener (an object listener: no closure per context). */
+  /** Makes sure an abort above reaches this context (aborting it now if one already happened). */
+  #follow(): void {
+    if (this.#link !== undefined || this.#aborted) return;
+    let parent = this.#parent;
+    if (parent instanceof CallContext && parent.#passThrough) parent = parent.#parent;
+    if (parent instanceof CallContext) {
+      if (parent.aborted) {
+        this.abort(parent.reason);
+        return;
+      }
+      this.#link = parent;
+      (parent.#children ??= []).push(this);
+      parent.#follow();
+    } else {
+      const parentSignal = parent?.signal;
+      if (!parentSignal) return;
+      if (parentSignal.aborted) {
+        this.abort(parentSignal.reason);
+        return;
+      }
+      this.#link = parentSignal;
+      parentSignal.addEventListener('abort', this);
+    }
+  }
+
+  /** A child no longer needs to hear of aborts; with no child and no signal, neither does this. */
+  #release(child: CallContext): void {
+    const children = this.#children;
+    if (children === undefined) return;
+    const index = children.indexOf(child);
+    if (index < 0) return;
+    const last = children.pop() as CallContext;
+    if (index < children.length) children[index] = last;
+    if (children.length === 0 && this.#controller === undefined) this.dispose();
+  }
+
+  /** @internal the caller's abort listener (an object listener: no closure per context). */
   handleEvent(): void {
-    this.abort(this.#parentSignal?.reason);
+    this.abort((this.#link as AbortSignal | undefined)?.reason);
   }
 
   get aborted(): boolean {
@@ -90,15 +123,23 @@ class CallContext implements PolicyContext {
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
+    const children = this.#children;
+    if (children !== undefined) {
+      this.#children = undefined;
+      for (const child of children) {
+        child.#link = undefined;
+        child.abort(reason);
+      }
+    }
     this.dispose();
   }
 
   dispose(): void {
-    const parentSignal = this.#parentSignal;
-    if (parentSignal) {
-      this.#parentSignal = undefined;
-      parentSignal.removeEventListener('abort', this);
-    }
+    const link = this.#link;
+    if (link === undefined) return;
+    this.#link = undefined;
+    if (link instanceof CallContext) link.#release(this);
+    else link.removeEventListener('abort', this);
   }
 }
 

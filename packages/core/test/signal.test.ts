@@ -77,4 +77,46 @@ describe('Context signals', () => {
     expect(wrapped.deadline).toBe(5);
     expect(wrapped.attempt).toBe(1);
   });
+
+  it('links a deep chain in plain JS: one listener on the caller signal, one controller, released on dispose', async () => {
+    const { getEventListeners } = await import('node:events');
+    const controller = new AbortController();
+    const outer = createContext({ signal: controller.signal });
+    const middle = createContext(outer);
+    const inner = createContext(middle, 2);
+    const signal = inner.signal;
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    inner.dispose();
+    middle.dispose();
+    outer.dispose();
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    controller.abort('late');
+    expect(signal.aborted).toBe(false);
+  });
+
+  it('an abort anywhere above reaches a child whose parents never created a signal', () => {
+    const controller = new AbortController();
+    const outer = createContext({ signal: controller.signal });
+    const middle = createContext(outer);
+    const a = createContext(middle).signal;
+    const b = createContext(middle).signal;
+    middle.abort('timeout');
+    expect([a.reason, b.reason]).toEqual(['timeout', 'timeout']);
+    const other = createContext(createContext(outer)).signal;
+    controller.abort('caller');
+    expect(other.reason).toBe('caller');
+    expect(createContext(middle).signal.reason).toBe('timeout');
+  });
+
+  it('a released child leaves its siblings linked', () => {
+    const parent = createContext(undefined);
+    const first = createContext(parent);
+    const second = createContext(parent);
+    const s1 = first.signal;
+    const s2 = second.signal;
+    first.dispose();
+    parent.abort('stop');
+    expect(s1.aborted).toBe(false);
+    expect(s2.reason).toBe('stop');
+  });
 });

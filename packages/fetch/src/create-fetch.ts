@@ -43,11 +43,13 @@ class FetchCall {
   /** The latest response that failed with a retryable status, body unread. */
   failed: Response | undefined = undefined;
   done = false;
-  readonly attempt = (ctx: Context): Promise<Response> => this.send(ctx);
+  /** `send`, bound: what the policies call for each attempt. */
+  readonly attempt: (ctx: Context) => Promise<Response>;
 
   constructor(req: PreparedRequest, shared: Shared) {
     this.req = req;
     this.shared = shared;
+    this.attempt = this.send.bind(this);
   }
 
   async send(ctx: Context): Promise<Response> {
