@@ -27,7 +27,7 @@ async function start(framework: Server['framework'], variant: Server['variant'],
     process.execPath,
     ['--import', 'tsx', '--conditions=@palisade/source', server, framework, variant],
     {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     },
   );
   const port = await new Promise<number>((resolve, reject) => {
@@ -44,10 +44,22 @@ async function start(framework: Server['framework'], variant: Server['variant'],
 
 interface Run {
   rps: number;
+  /** Server CPU time (user + system) per request, in µs. */
+  cpuUsPerRequest: number;
   statuses: Record<string, number>;
 }
 
-async function load(port: number, path: string, duration: number): Promise<Run> {
+/** The server's CPU time so far, in µs. */
+function cpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (message) => resolve((message as { cpuUs: number }).cpuUs));
+    child.send('cpu');
+  });
+}
+
+async function load(s: Server, path: string, duration: number): Promise<Run> {
+  const before = await cpu(s.child);
+  const port = s.port;
   const result = await autocannon({
     url: `http://127.0.0.1:${port}${path}`,
     connections: CONNECTIONS,
@@ -56,7 +68,8 @@ async function load(port: number, path: string, duration: number): Promise<Run> 
   const statuses: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {}))
     statuses[code] = (stat as { count: number }).count;
-  return { rps: result.requests.average, statuses };
+  const used = (await cpu(s.child)) - before;
+  return { rps: result.requests.average, cpuUsPerRequest: used / Math.max(1, result.requests.total), statuses };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -73,26 +86,34 @@ const servers = await Promise.all([
 try {
   process.stdout.write(
     `${machine()}; autocannon ${CONNECTIONS} connections, ${DURATION_S} s runs, ${ROUNDS} rounds per framework; ` +
-      '"× bare" is the median over rounds of (req/s ÷ the bare server\'s req/s in the same round)\n\n',
+      '"× bare req/s" is the median over rounds of (req/s ÷ the bare server\'s req/s in the same round); ' +
+      '"bare CPU ÷ CPU" is the share of the bare server\'s capacity kept, from the server process\'s CPU time per request\n\n',
   );
   for (const [title, path] of [
     ['allow path (limit never reached)', '/allow'],
     ['429 path (every request refused; bare answers 200)', '/limited'],
   ] as const) {
-    for (const s of servers) await load(s.port, path, 1); // warm up (and spend the one allowed request)
-    const lines = [`### ${title}`, '', '| server | req/s | × bare | statuses |', '| --- | ---: | ---: | --- |'];
+    for (const s of servers) await load(s, path, 1); // warm up (and spend the one allowed request)
+    const lines = [
+      `### ${title}`,
+      '',
+      '| server | req/s | × bare req/s | server CPU µs/req | bare CPU ÷ CPU | statuses |',
+      '| --- | ---: | ---: | ---: | ---: | --- |',
+    ];
     for (const framework of ['express', 'hono'] as const) {
       const group = servers.filter((s) => s.framework === framework);
       const rps = new Map<Server, number[]>(group.map((s) => [s, []]));
       const ratios = new Map<Server, number[]>(group.map((s) => [s, []]));
+      const cpus = new Map<Server, number[]>(group.map((s) => [s, []]));
       const statuses = new Map<Server, Record<string, number>>();
       for (let round = 0; round < ROUNDS; round++) {
         // Rotate the order so no server always runs first (or right after another's load).
         const order = group.map((_, i) => group[(i + round) % group.length] as Server);
         const measured = new Map<Server, number>();
         for (const s of order) {
-          const run = await load(s.port, path, DURATION_S);
+          const run = await load(s, path, DURATION_S);
           measured.set(s, run.rps);
+          cpus.get(s)?.push(run.cpuUsPerRequest);
           statuses.set(s, run.statuses);
         }
         const bare = measured.get(group[0] as Server) as number;
@@ -101,12 +122,14 @@ try {
           ratios.get(s)?.push((measured.get(s) as number) / bare);
         }
       }
+      const bareCpu = median(cpus.get(group[0] as Server) ?? []);
       for (const s of group) {
+        const cpuPerRequest = median(cpus.get(s) ?? []);
         const codes = Object.entries(statuses.get(s) ?? {})
           .map(([code, count]) => `${code}: ${count}`)
           .join(', ');
         lines.push(
-          `| ${s.label} | ${median(rps.get(s) ?? []).toFixed(0)} | ${median(ratios.get(s) ?? []).toFixed(2)} | ${codes} |`,
+          `| ${s.label} | ${median(rps.get(s) ?? []).toFixed(0)} | ${median(ratios.get(s) ?? []).toFixed(2)} | ${cpuPerRequest.toFixed(1)} | ${(bareCpu / cpuPerRequest).toFixed(2)} | ${codes} |`,
         );
       }
     }

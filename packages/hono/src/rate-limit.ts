@@ -16,6 +16,7 @@ import {
   normalizeHonoOptions,
   normalizeKeyOptions,
 } from './options.js';
+import { nodeOutgoing } from './request-header.js';
 import { type PalisadeEnv, rejectionResponse } from './request-state.js';
 
 /** Options of {@link rateLimit}: `@palisade/rate-limit`'s, the adapter's, and how clients are told apart. */
@@ -63,7 +64,12 @@ export function rateLimitHandler(
         { limit: decision.limit, remaining: decision.remaining, resetMs: decision.resetMs, windowMs },
         http,
       );
-      for (const name in headers) c.header(name, headers[name]);
+      const outgoing = nodeOutgoing(c);
+      if (outgoing !== undefined && !outgoing.headersSent) {
+        for (const name in headers) outgoing.setHeader?.(name, headers[name] as string);
+      } else {
+        for (const name in headers) c.header(name, headers[name]);
+      }
     }
     return then ? then(c, next) : next();
   };

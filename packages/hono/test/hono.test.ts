@@ -77,6 +77,24 @@ describe('@palisade/hono specifics', () => {
     }
   });
 
+  it('puts the RateLimit headers on a Response the handler builds itself (node-server)', async () => {
+    const app = new Hono();
+    app.get('/raw', rateLimit({ limit: 5 }), () => new Response('raw', { headers: { 'x-own': '1' } }));
+    const { serve } = await import('@hono/node-server');
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const res = await fetch(`http://127.0.0.1:${port}/raw`);
+      expect(res.headers.get('ratelimit')).toMatch(/^"default";r=4;t=\d+$/);
+      expect(res.headers.get('x-own')).toBe('1');
+      expect(await res.text()).toBe('raw');
+    } finally {
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      server.close();
+    }
+  });
+
   it('lets onRejected return its own Response', async () => {
     const app = new Hono();
     app.use(
