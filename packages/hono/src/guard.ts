@@ -78,7 +78,7 @@ export function guard(policy: Policy, config: GuardConfig): MiddlewareHandler<Pa
       await policy.execute(run, options);
       return undefined;
     } catch (error) {
-      if (isFailedResponse(error) || (state.answered && error === state.error)) return undefined;
+      if (isFailedResponse(error) || state.answered) return undefined;
       if (state.clientGone) return clientClosedRequest();
       const response = toHttpResponse(error, adapter.http);
       if (response === undefined) throw error;
