@@ -139,9 +139,9 @@ const openDuration = (openMs: number | OpenBackoff, openings: number): number =>
 };
 
 /**
- * The transitions. No timer anywhere: open → half-open is seen by whoever looks next (a call,
- * `state`, `stats()`... comparing `clock.now()` with `until`). `circuitBreaker()` extends it with
- * `execute`; one object per breaker, a few fields, so that a breaker per key stays cheap.
+ * The transitions. No timer anywhere: open → half-open happens when the next call (or a read of
+ * `state`) compares `clock.now()` with `until`; `stats()` only reports the time left. `circuitBreaker()`
+ * extends it with `execute`: one object per breaker, a few fields, so a breaker per key stays cheap.
  */
 export class CircuitMachine {
   protected readonly c: BreakerConfig;
