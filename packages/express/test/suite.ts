@@ -328,6 +328,69 @@ export function behaviourSuite(harness: Harness): void {
     });
   });
 
+  describe(`${harness.name}: failures`, () => {
+    it('counts a 5xx response as a drop for the adaptive limit, which lowers it', async () => {
+      const changes: { limit: number; previous: number }[] = [];
+      const onEvent = (event: { type: string; limit?: number; previous?: number }) => {
+        if (event.type === 'limit.changed')
+          changes.push({ limit: event.limit as number, previous: event.previous as number });
+      };
+      const app = await serve({
+        routes: [
+          {
+            method: 'GET',
+            path: '/down',
+            middleware: [lib.concurrencyLimit({ algorithm: 'aimd', initial: 10, min: 1, max: 10, onEvent })],
+            handler: () => ({ status: 503, body: {} }),
+          },
+        ],
+      });
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${app.url}/down`);
+        expect(res.status).toBe(503);
+        await res.body?.cancel();
+      }
+      expect(changes.length).toBeGreaterThan(0);
+      expect(changes[0]?.limit).toBeLessThan(changes[0]?.previous as number);
+    });
+
+    it('lets isFailureResponse decide what the breaker counts', async () => {
+      const app = await serve({
+        routes: [
+          {
+            method: 'GET',
+            path: '/teapot',
+            middleware: [
+              lib.circuitBreaker({
+                minimumCalls: 2,
+                openMs: '1m',
+                isFailureResponse: ({ status }: { status: number }) => status === 418,
+              }),
+            ],
+            handler: () => ({ status: 418, body: {} }),
+          },
+          {
+            method: 'GET',
+            path: '/error',
+            middleware: [lib.circuitBreaker({ minimumCalls: 2, openMs: '1m', isFailureResponse: () => false })],
+            handler: () => ({ status: 500, body: {} }),
+          },
+        ],
+      });
+      const statuses = async (path: string) => {
+        const out = [];
+        for (let i = 0; i < 3; i++) {
+          const res = await fetch(`${app.url}${path}`);
+          out.push(res.status);
+          await res.body?.cancel();
+        }
+        return out;
+      };
+      expect(await statuses('/teapot')).toEqual([418, 418, 503]);
+      expect(await statuses('/error')).toEqual([500, 500, 500]);
+    });
+  });
+
   describe(`${harness.name}: timeout`, () => {
     it("answers 504, aborts the handler's signal and drops its late response quietly", async () => {
       let seen: AbortSignal | undefined;
