@@ -119,13 +119,20 @@ export function normalizeHttpResponseOptions(
   return normalized;
 }
 
-/** `Retry-After` value for a wait of `ms`: whole seconds, rounded up. */
+/**
+ * The largest structured-field integer (RFC 9651 §3.3.1: at most 15 digits). Every number palisade
+ * writes in a header is clamped to it, so a store reporting `Infinity` or 1e300 can never produce
+ * `Retry-After: Infinity` or `w=1e+297`.
+ */
+const MAX_SF_INTEGER = 999_999_999_999_999;
+
+/** `Retry-After` value for a wait of `ms`: whole seconds, rounded up (0 for none, at most 15 digits). */
 export function retryAfterSeconds(ms: number): number {
-  return ms > 0 ? Math.ceil(ms / 1_000) : 0;
+  return ms > 0 ? Math.min(Math.ceil(ms / 1_000), MAX_SF_INTEGER) : 0;
 }
 
-const seconds = (ms: number): number => (ms > 0 ? Math.ceil(ms / 1_000) : 0);
-const whole = (n: number): number => (n > 0 ? Math.floor(n) : 0);
+const seconds = retryAfterSeconds;
+const whole = (n: number): number => (n > 0 ? Math.min(Math.floor(n), MAX_SF_INTEGER) : 0);
 
 /**
  * The rate-limit headers for a decision, allowed or not (names in lower case). With `'draft'`:

@@ -152,6 +152,42 @@ describe('retryAfterSeconds', () => {
     [1_001, 2],
     [60_000, 60],
   ])('%i ms → %i s', (ms, s) => expect(retryAfterSeconds(ms)).toBe(s));
+
+  it('stays a valid delay-seconds / sf-integer (at most 15 digits) for absurd and non-finite waits', () => {
+    expect(retryAfterSeconds(Number.POSITIVE_INFINITY)).toBe(999_999_999_999_999);
+    expect(retryAfterSeconds(1e300)).toBe(999_999_999_999_999);
+    expect(retryAfterSeconds(Number.NaN)).toBe(0);
+  });
+});
+
+describe('header values from any numbers (found by the reliability fuzzing)', () => {
+  const SF_INT = '(?:0|[1-9][0-9]{0,14})';
+  it('every rate-limit header and Retry-After is an sf-integer, whatever a store reports', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, 1e21, 1e300, -0, 2 ** 53),
+        fc.constantFrom('limit', 'remaining', 'resetMs', 'windowMs', 'retryAfterMs'),
+        (value, field) => {
+          const info = {
+            limit: 10,
+            remaining: 1,
+            resetMs: 1_000,
+            windowMs: 60_000,
+            retryAfterMs: 1_000,
+            [field]: value,
+          };
+          const { headers } = toHttpResponse(new RateLimitedError(info), { rateLimitHeaders: 'both' }) as {
+            headers: Record<string, string>;
+          };
+          expect(headers['ratelimit-policy']).toMatch(new RegExp(`^"default";q=${SF_INT}(;w=${SF_INT})?$`));
+          expect(headers.ratelimit).toMatch(new RegExp(`^"default";r=${SF_INT};t=${SF_INT}$`));
+          for (const name of ['retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset']) {
+            expect(headers[name]).toMatch(new RegExp(`^${SF_INT}$`));
+          }
+        },
+      ),
+    );
+  });
 });
 
 describe('HTTP mapping options', () => {
