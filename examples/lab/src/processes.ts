@@ -1,6 +1,7 @@
 // Starting and stopping the lab's processes: each is a real Node process on 127.0.0.1.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface Child {
@@ -8,9 +9,12 @@ export interface Child {
   port: number;
 }
 
-/** Starts `src/<file>` in its own Node process (TypeScript through tsx) and waits for `{ ready }`. */
+/**
+ * Starts `src/<file>` (or the script at an absolute path) in its own Node process (TypeScript
+ * through tsx) and waits for `{ ready }`.
+ */
 export function startChild(file: string, env: Record<string, string>): Promise<Child> {
-  const script = fileURLToPath(new URL(`./${file}`, import.meta.url));
+  const script = isAbsolute(file) ? file : fileURLToPath(new URL(`./${file}`, import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@palisade/source', script], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: { ...process.env, ...env },

@@ -131,6 +131,8 @@ export function startUpstream(port: number, seed = 1) {
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() as string)) {
   const port = Number(process.env.PORT ?? 0);
   const server = await startUpstream(port, Number(process.env.SEED ?? 1));
+  // Idle keep-alive connections close sooner when asked (the reliability suite counts sockets).
+  if (process.env.KEEP_ALIVE_MS) server.keepAliveTimeout = Number(process.env.KEEP_ALIVE_MS);
   const address = server.address();
   process.send?.({ ready: true, port: typeof address === 'object' && address ? address.port : port });
   process.on('disconnect', () => process.exit(0));
