@@ -5,9 +5,9 @@ import type { RedisClient } from './client.js';
 /** Options of {@link redisStore}. */
 export interface RedisStoreOptions {
   /**
-   * A connected Redis client: an ioredis instance (`new Redis(url)`), or anything with the same
-   * `evalsha` / `script` methods (see {@link RedisClient} for a node-redis adapter). The store
-   * never connects, quits or reconfigures it.
+   * A connected Redis client: a node-redis client (`await createClient({ url }).connect()`), or
+   * anything with the same `sendCommand` (see {@link RedisClient} for an ioredis adapter). The
+   * store never connects, quits or reconfigures it.
    */
   client: RedisClient;
   /**
@@ -52,13 +52,8 @@ export function normalizeRedisStoreOptions(options: RedisStoreOptions): Normaliz
   const opts = optionsObject(PKG, 'redisStore', options);
   check.knownKeys(opts, ['client', 'prefix', 'timeoutMs', 'onStoreError']);
   const { client } = opts;
-  if (
-    typeof client !== 'object' ||
-    client === null ||
-    typeof client.evalsha !== 'function' ||
-    typeof client.script !== 'function'
-  ) {
-    check.fail('client', 'a Redis client with evalsha() and script() (an ioredis instance)', client);
+  if (typeof client !== 'object' || client === null || typeof client.sendCommand !== 'function') {
+    check.fail('client', 'a Redis client with sendCommand() (a node-redis client)', client);
   }
   const prefix = opts.prefix === '' ? '' : check.string('prefix', opts.prefix, REDIS_STORE_DEFAULTS.prefix);
   return {

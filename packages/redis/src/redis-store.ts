@@ -13,6 +13,8 @@ export interface RedisStore extends RateLimitStore {
 const CONSUME_SHA = sha1(CONSUME_SCRIPT);
 const REFUND_SHA = sha1(REFUND_SCRIPT);
 
+const nothing = (): undefined => undefined;
+
 /** Number → ARGV string, with the common small costs and waits cached. */
 const SMALL = Array.from({ length: 65 }, (_, i) => String(i));
 const arg = (n: number): string => (Number.isInteger(n) && n >= 0 && n < 65 ? (SMALL[n] as string) : String(n));
@@ -27,8 +29,9 @@ const arg = (n: number): string => (Number.isInteger(n) && n >= 0 && n < 65 ? (S
  * by itself as soon as the client reconnects.
  *
  * @example
- * import { Redis } from 'ioredis';
- * const store = redisStore({ client: new Redis(process.env.REDIS_URL) });
+ * import { createClient } from 'redis';
+ * const client = await createClient({ url: process.env.REDIS_URL }).connect();
+ * const store = redisStore({ client });
  * const perClient = rateLimit({ limit: 100, windowMs: '1m', store });
  */
 export function redisStore(options: RedisStoreOptions): RedisStore {
@@ -60,16 +63,22 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       return {
         onStoreError,
         consume(key, cost, maxWaitMs = 0) {
-          return runner
-            .run(CONSUME_SHA, CONSUME_SCRIPT, [keyPrefix + key, interval, tolerance, arg(cost), arg(maxWaitMs)])
-            .then(decision);
+          return runner.run(
+            CONSUME_SHA,
+            CONSUME_SCRIPT,
+            ['EVALSHA', CONSUME_SHA, '1', keyPrefix + key, interval, tolerance, arg(cost), arg(maxWaitMs)],
+            decision,
+          );
         },
         refund(key, cost, d) {
           const token = (d as GcraDecision).tat;
           if (!d.allowed || cost <= 0 || typeof token !== 'number' || token === 0) return undefined;
-          return runner
-            .run(REFUND_SHA, REFUND_SCRIPT, [keyPrefix + key, String(token), String(cost * g.intervalMs)])
-            .then(() => undefined);
+          return runner.run(
+            REFUND_SHA,
+            REFUND_SCRIPT,
+            ['EVALSHA', REFUND_SHA, '1', keyPrefix + key, String(token), String(cost * g.intervalMs)],
+            nothing,
+          );
         },
       };
     },

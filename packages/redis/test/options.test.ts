@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { describe, expect, it } from 'vitest';
 import { REDIS_STORE_DEFAULTS, normalizeRedisStoreOptions, redisStore } from '../src/index.js';
 
-const client = new Redis({ lazyConnect: true });
+const client = createClient();
 
 describe('redisStore options', () => {
   it('normalizes to the documented defaults', () => {
@@ -18,7 +18,7 @@ describe('redisStore options', () => {
   });
 
   it.each([
-    [{}, /"client" must be a Redis client with evalsha\(\) and script\(\)/],
+    [{}, /"client" must be a Redis client with sendCommand\(\) \(a node-redis client\)/],
     [{ client: {} }, /"client" must be a Redis client/],
     [{ client, timeoutMs: 0 }, /"timeoutMs" must be a duration ≥ 1 ms/],
     [{ client, timeoutMs: 'soon' }, /"timeoutMs" must be a duration/],

@@ -6,7 +6,7 @@ import {
   rateLimit,
   throttle,
 } from '@palisade/rate-limit';
-import { Redis } from 'ioredis';
+import { type RedisClientType, createClient } from 'redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { redisStore } from '../src/index.js';
 import { type OwnRedis, describeRedis, ownRedis } from './helpers/redis.js';
@@ -39,7 +39,7 @@ async function outcome(p: Promise<unknown>): Promise<Outcome> {
 
 describeRedis('Redis dies and comes back (private redis-server)', () => {
   let server: OwnRedis;
-  let client: Redis;
+  let client: RedisClientType;
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   const events: ResilienceEvent[] = [];
@@ -48,8 +48,9 @@ describeRedis('Redis dies and comes back (private redis-server)', () => {
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled);
     server = await ownRedis();
-    client = new Redis(server.url, { retryStrategy: () => 100 });
+    client = createClient({ url: server.url, socket: { reconnectStrategy: () => 100 } });
     client.on('error', () => {});
+    await client.connect();
     const store = redisStore({ client, timeoutMs: TIMEOUT_MS });
     const onEvent = (e: ResilienceEvent) => events.push(e);
     policies = (['fail-open', 'fail-closed'] as const).flatMap((mode) => [
@@ -75,7 +76,7 @@ describeRedis('Redis dies and comes back (private redis-server)', () => {
   });
 
   afterAll(async () => {
-    client.disconnect();
+    client.destroy();
     await server.kill();
     process.off('unhandledRejection', onUnhandled);
   });

@@ -1,7 +1,7 @@
 import { type ResilienceEvent, RateLimitedError, systemClock } from '@palisade/core';
 import { type RateLimitDecision, rateLimit, throttle } from '@palisade/rate-limit';
 import { Redis } from 'ioredis';
-import { createClient } from 'redis';
+import { type RedisClientType, createClient } from 'redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type RedisClient, redisStore } from '../src/index.js';
 import { REDIS_URL, describeRedis, ownRedis, uniquePrefix } from './helpers/redis.js';
@@ -13,11 +13,13 @@ const within = (actual: number, expected: number, slackMs = 150) => {
 };
 
 describeRedis('redisStore() against a real Redis', () => {
-  let client: Redis;
-  beforeAll(() => {
-    client = new Redis(REDIS_URL);
+  let client: RedisClientType;
+  beforeAll(async () => {
+    client = createClient({ url: REDIS_URL });
+    client.on('error', () => {});
+    await client.connect();
   });
-  afterAll(() => client.disconnect());
+  afterAll(() => client.quit());
 
   const policy = (over: Parameters<typeof rateLimit>[0] = {}) => {
     const prefix = uniquePrefix('store');
@@ -58,7 +60,7 @@ describeRedis('redisStore() against a real Redis', () => {
     await limiter.consume('who', 0);
     expect(await client.exists(`${prefix}api:who`)).toBe(0);
     await limiter.consume('who', 3);
-    const ttl = await client.pttl(`${prefix}api:who`);
+    const ttl = await client.pTTL(`${prefix}api:who`);
     expect(ttl).toBeGreaterThan(250);
     expect(ttl).toBeLessThanOrEqual(300);
     await new Promise((r) => setTimeout(r, 350));
@@ -107,28 +109,25 @@ describeRedis('redisStore() against a real Redis', () => {
     expect(first.allowed).toBe(true);
   });
 
-  it('works through a node-redis client with the documented adapter', async () => {
-    const nodeRedis = createClient({ url: REDIS_URL });
-    await nodeRedis.connect();
+  it('works through an ioredis client with the documented adapter', async () => {
+    const io = new Redis(REDIS_URL);
     try {
       const adapted: RedisClient = {
-        evalsha: (sha, numKeys, ...args) =>
-          nodeRedis.evalSha(sha, { keys: args.slice(0, numKeys), arguments: args.slice(numKeys) }),
-        script: (_load, source) => nodeRedis.scriptLoad(source),
-        get status() {
-          return nodeRedis.isReady ? 'ready' : 'reconnecting';
+        sendCommand: ([command, ...args]) => io.call(command as string, ...args),
+        get isReady() {
+          return io.status === 'ready' || io.status === 'connect' || io.status === 'connecting';
         },
       };
       const limiter = rateLimit({
         limit: 2,
         windowMs: '1m',
-        store: redisStore({ client: adapted, prefix: uniquePrefix('node-redis') }),
+        store: redisStore({ client: adapted, prefix: uniquePrefix('ioredis') }),
       });
       expect((await limiter.consume('k')).allowed).toBe(true);
       expect((await limiter.consume('k')).allowed).toBe(true);
       expect(await limiter.consume('k')).toMatchObject({ allowed: false, remaining: 0 });
     } finally {
-      await nodeRedis.quit();
+      io.disconnect();
     }
   });
 
@@ -145,7 +144,9 @@ describeRedis('redisStore() against a real Redis', () => {
 describeRedis('redisStore() script loading', () => {
   it('loads the script on the first NOSCRIPT, and again after the script cache is flushed', async () => {
     const server = await ownRedis();
-    const client = new Redis(server.url);
+    const client = createClient({ url: server.url });
+    client.on('error', () => {});
+    await client.connect();
     try {
       const events: ResilienceEvent[] = [];
       const limiter = rateLimit({
@@ -155,15 +156,14 @@ describeRedis('redisStore() script loading', () => {
         onEvent: (e) => events.push(e),
       });
       expect((await limiter.consume('k')).allowed).toBe(true);
-      expect(await client.script('EXISTS', '0'.repeat(40))).toEqual([0]);
-      await client.script('FLUSH');
+      await client.scriptFlush();
       expect((await limiter.consume('k')).allowed).toBe(true);
-      await client.script('FLUSH');
+      await client.scriptFlush();
       const [a, b] = await Promise.all([limiter.consume('k'), limiter.consume('k')]);
       expect([a.allowed, b.allowed].sort()).toEqual([false, true]);
       expect(events.filter((e) => e.type === 'ratelimit.store-error')).toEqual([]);
     } finally {
-      client.disconnect();
+      await client.quit();
       await server.kill();
     }
   });

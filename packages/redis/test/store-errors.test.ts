@@ -5,15 +5,17 @@ import { describe, expect, it } from 'vitest';
 import { type RedisClient, redisStore } from '../src/index.js';
 
 /** A client the test drives by hand: every call waits until answered (or never, for a hung Redis). */
-function fakeClient(status = 'ready') {
-  const calls: { args: unknown[]; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+function fakeClient(isReady = true) {
+  const calls: { args: string[]; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
   const loads: string[] = [];
-  const client: RedisClient & { status: string } = {
-    status,
-    evalsha: (...args: unknown[]) => new Promise((resolve, reject) => calls.push({ args, resolve, reject })),
-    script: async (_load: 'LOAD', source: string) => {
-      loads.push(source);
-      return 'sha';
+  const client: RedisClient & { isReady: boolean } = {
+    isReady,
+    sendCommand: (args: string[]) => {
+      if (args[0] === 'SCRIPT') {
+        loads.push(args[2] as string);
+        return Promise.resolve('sha');
+      }
+      return new Promise((resolve, reject) => calls.push({ args, resolve, reject }));
     },
   };
   return { client, calls, loads };
@@ -57,13 +59,13 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
 
   it('a connection that is down fails at once, without queueing a command', async () => {
     const clock = new FakeClock();
-    const { client, calls } = fakeClient('reconnecting');
+    const { client, calls } = fakeClient(false);
     const events: ResilienceEvent[] = [];
     const limiter = rateLimit({ store: redisStore({ client }), clock, onEvent: (e) => events.push(e) });
     await expect(limiter.execute(() => 'ran')).resolves.toBe('ran');
     expect(calls).toHaveLength(0);
-    expect(String((events[0] as { error: Error }).error.message)).toMatch(/connection is reconnecting/);
-    client.status = 'ready';
+    expect(String((events[0] as { error: Error }).error.message)).toMatch(/client is not ready/);
+    client.isReady = true;
     const p = limiter.consume('k');
     calls[0]?.resolve(reply);
     await expect(p).resolves.toMatchObject({ allowed: true, remaining: 9, resetMs: 100 });
@@ -92,7 +94,7 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
     await clock.flush();
     expect(loads).toHaveLength(1);
     expect(calls).toHaveLength(4);
-    expect(calls[2]?.args.slice(1, 3)).toEqual([1, 'palisade:rl:rate-limit:a']);
+    expect(calls[2]?.args.slice(2, 4)).toEqual(['1', 'palisade:rl:rate-limit:a']);
     calls[2]?.resolve(reply);
     calls[3]?.resolve(reply);
     await expect(Promise.all([a, b])).resolves.toHaveLength(2);
@@ -111,9 +113,21 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
       clock,
     });
     const p = paced.execute(() => 'ran', { key: 'user:1' });
-    expect(calls[0]?.args).toEqual([expect.any(String), 1, 'app:api:user:1', '250', '500', '1', '5000']);
+    expect(calls[0]?.args).toEqual(['EVALSHA', expect.any(String), '1', 'app:api:user:1', '250', '500', '1', '5000']);
     calls[0]?.resolve(reply);
     await expect(p).resolves.toBe('ran');
+  });
+
+  it('a client that throws synchronously is a store error, and leaves no timer behind', async () => {
+    const clock = new FakeClock();
+    const client: RedisClient = {
+      sendCommand: () => {
+        throw new Error('The client is closed');
+      },
+    };
+    const limiter = rateLimit({ store: redisStore({ client }), clock });
+    await expect(limiter.consume('k')).resolves.toMatchObject({ allowed: true, storeError: expect.any(Error) });
+    await clock.advance(1_000);
   });
 
   it('a failing refund is ignored', async () => {
@@ -126,7 +140,7 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
     await clock.advance(10);
     controller.abort(new Error('stop'));
     await expect(p).rejects.toThrow('stop');
-    expect(calls[1]?.args.slice(2)).toEqual(['palisade:rl:throttle:*', '1700000000500000', '600']);
+    expect(calls[1]?.args.slice(3)).toEqual(['palisade:rl:throttle:*', '1700000000500000', '600']);
     calls[1]?.reject(new Error('connection lost'));
     await clock.advance(1_000);
   });

@@ -1,0 +1,268 @@
+// @palisade/rate-limit and @palisade/redis against the bare await and their peers, in one run:
+// rate-limiter-flexible (memory and Redis), express-rate-limit's store and a bare lru-cache entry
+// for bytes per key, a raw INCR round trip for Redis, and bottleneck for throttle().
+// Needs Redis at REDIS_URL (default redis://127.0.0.1:6379) for the Redis sections.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { memoryStore, rateLimit, throttle } from '@palisade/rate-limit';
+import { type RedisClient, redisStore } from '@palisade/redis';
+import Bottleneck from 'bottleneck';
+import { MemoryStore as ExpressMemoryStore } from 'express-rate-limit';
+import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { createClient } from 'redis';
+import { type BenchRow, compare, machine, saveResults } from './_harness.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const out: string[] = [`Machine: ${machine()}`, ''];
+const table = (title: string, rows: BenchRow[]) => {
+  out.push(`### ${title}`, '', '| case | ns/op | × bare |', '| --- | ---: | ---: |');
+  for (const r of rows) out.push(`| ${r.name} | ${r.nsPerOp.toFixed(1)} | ${r.ratioToBare.toFixed(2)} |`);
+  out.push('');
+};
+const lines = (title: string, header: string, rows: string[]) => {
+  const text = [`### ${title}`, '', header, header.replace(/[^|]+/g, ' --- '), ...rows, ''];
+  process.stdout.write(`${text.join('\n')}\n`);
+  out.push(...text);
+};
+
+const fn = async () => 1;
+const ip = (i: number) => `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`;
+const KEYS = 100_000;
+const keys = Array.from({ length: KEYS }, (_, i) => ip(i));
+
+// ---- in memory: one key, 100k keys ----------------------------------------------------------
+const unlimited = { limit: 1_000_000_000, windowMs: 1_000 };
+const oneKey = rateLimit(unlimited);
+const manyKeys = rateLimit({ ...unlimited, store: memoryStore({ maxKeys: KEYS }) });
+const rlfOne = new RateLimiterMemory({ points: 1_000_000_000, duration: 1 });
+const rlfMany = new RateLimiterMemory({ points: 1_000_000_000, duration: 1 });
+let a = 0;
+let b = 0;
+table(
+  'rate limit in memory, one key, always allowed',
+  await compare('rate limit in memory, one key, always allowed', [
+    { name: 'bare await fn()', fn },
+    { name: 'palisade rateLimit (memoryStore)', fn: () => oneKey.execute(fn, { key: 'client' }) },
+    { name: 'palisade rateLimit.consume() only', fn: () => oneKey.consume('client') },
+    {
+      name: 'rate-limiter-flexible memory consume() + fn',
+      fn: async () => {
+        await rlfOne.consume('client');
+        return fn();
+      },
+    },
+  ]),
+);
+table(
+  'rate limit in memory, 100 000 keys in turn, always allowed',
+  await compare('rate limit in memory, 100 000 keys in turn, always allowed', [
+    { name: 'bare await fn()', fn },
+    { name: 'palisade rateLimit (memoryStore)', fn: () => manyKeys.execute(fn, { key: keys[a++ % KEYS] }) },
+    {
+      name: 'rate-limiter-flexible memory consume() + fn',
+      fn: async () => {
+        await rlfMany.consume(keys[b++ % KEYS] as string);
+        return fn();
+      },
+    },
+  ]),
+);
+
+// ---- bytes per key ----------------------------------------------------------------------------
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const heap = () => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+};
+async function bytesPerKey(fill: (key: string) => unknown): Promise<number> {
+  const before = heap();
+  for (let i = 0; i < KEYS; i++) await fill(`${ip(i)}`); // fresh strings: each store owns its keys
+  return (heap() - before) / KEYS;
+}
+const held: unknown[] = [];
+const palisadeBinding = memoryStore({ maxKeys: KEYS }).bind({
+  name: 'm',
+  limit: 100,
+  windowMs: 60_000,
+  burst: 100,
+  clock: { now: () => Date.now(), sleep: async () => {} },
+});
+held.push(palisadeBinding);
+const pBytes = await bytesPerKey((k) => palisadeBinding.consume(k, 1));
+const rlfMem = new RateLimiterMemory({ points: 100, duration: 60 });
+held.push(rlfMem);
+const rlfBytes = await bytesPerKey((k) => rlfMem.consume(k));
+const ers = new ExpressMemoryStore();
+ers.init({ windowMs: 60_000 } as never);
+held.push(ers);
+const ersBytes = await bytesPerKey((k) => ers.increment(k));
+ers.shutdown();
+const lru = new LRUCache<string, number>({ max: KEYS });
+held.push(lru);
+const lruBytes = await bytesPerKey((k) => lru.set(k, Date.now() + 0.5));
+lines('bytes per key in memory (100 000 keys, heap after GC)', '| store | bytes/key |', [
+  `| palisade memoryStore | ${pBytes.toFixed(0)} |`,
+  `| rate-limiter-flexible RateLimiterMemory | ${rlfBytes.toFixed(0)} |`,
+  `| express-rate-limit MemoryStore | ${ersBytes.toFixed(0)} |`,
+  `| bare lru-cache entry (string → number) | ${lruBytes.toFixed(0)} |`,
+]);
+
+// ---- throttle under its limit, in memory ------------------------------------------------------
+const paced = throttle(unlimited);
+const throttleRows = await compare('throttle in memory, under its limit', [
+  { name: 'bare await fn()', fn },
+  { name: 'palisade throttle (memoryStore)', fn: () => paced.execute(fn) },
+]);
+table('throttle in memory, under its limit', throttleRows);
+const bottleneck = new Bottleneck();
+const bnJobs = 200;
+for (let i = 0; i < 20; i++) await bottleneck.schedule(fn);
+const bnStart = process.hrtime.bigint();
+for (let i = 0; i < bnJobs; i++) await bottleneck.schedule(fn);
+const bnNs = Number(process.hrtime.bigint() - bnStart) / bnJobs;
+const bare = throttleRows[0]?.nsPerOp ?? 0;
+lines('added per job, in memory, under the limit', '| limiter | added per job |', [
+  `| palisade throttle | ${((throttleRows[1]?.nsPerOp ?? 0) - bare).toFixed(0)} ns |`,
+  `| bottleneck schedule() (no limits set) | ${((bnNs - bare) / 1e6).toFixed(2)} ms |`,
+]);
+await bottleneck.stop();
+
+// ---- Redis: 50 in flight ----------------------------------------------------------------------
+const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+probe.on('error', () => {});
+const redisUp = await probe.connect().then(
+  () => true,
+  () => false,
+);
+probe.disconnect();
+if (!redisUp) {
+  lines('Redis', '| note |', [`| no Redis at ${REDIS_URL}: Redis sections skipped |`]);
+} else {
+  const io = new Redis(REDIS_URL);
+  const nodeRedis = createClient({ url: REDIS_URL });
+  await nodeRedis.connect();
+  // ioredis through the adapter documented on RedisClient.
+  const adapted: RedisClient = { sendCommand: ([command, ...args]) => io.call(command as string, ...args) };
+  const prefix = `palisade:bench:${process.pid}:`;
+  const viaNode = rateLimit({ ...unlimited, store: redisStore({ client: nodeRedis, prefix, timeoutMs: 5_000 }) });
+  const viaIo = rateLimit({ ...unlimited, store: redisStore({ client: adapted, prefix, timeoutMs: 5_000 }) });
+  const rlfRedis = new RateLimiterRedis({
+    storeClient: io,
+    points: 1_000_000_000,
+    duration: 1,
+    keyPrefix: `${prefix}rlf`,
+  });
+  const OPS = 20_000;
+  const IN_FLIGHT = 50;
+  const throughput = async (op: (i: number) => Promise<unknown>) => {
+    let next = 0;
+    const start = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (next < OPS) await op(next++);
+      }),
+    );
+    return OPS / (Number(process.hrtime.bigint() - start) / 1e9);
+  };
+  const rlfNode = new RateLimiterRedis({
+    storeClient: nodeRedis,
+    useRedisPackage: true,
+    points: 1_000_000_000,
+    duration: 1,
+    keyPrefix: `${prefix}rlfn`,
+  });
+  const cases: [string, (i: number) => Promise<unknown>][] = [
+    ['node-redis raw INCR', () => nodeRedis.incr(`${prefix}incr`)],
+    ['palisade redisStore (node-redis)', (i) => viaNode.consume(keys[i % 1_000] as string) as Promise<unknown>],
+    ['rate-limiter-flexible RateLimiterRedis (node-redis)', (i) => rlfNode.consume(keys[i % 1_000] as string)],
+    ['ioredis raw INCR', () => io.incr(`${prefix}incr`)],
+    ['palisade redisStore (ioredis adapter)', (i) => viaIo.consume(keys[i % 1_000] as string) as Promise<unknown>],
+    ['rate-limiter-flexible RateLimiterRedis (ioredis)', (i) => rlfRedis.consume(keys[i % 1_000] as string)],
+  ];
+  for (const [, op] of cases) for (let i = 0; i < 2_000; i++) await op(i); // warm up, load scripts
+  const samples = cases.map(() => [] as number[]);
+  for (let round = 0; round < 5; round++) {
+    for (let c = 0; c < cases.length; c++) {
+      const index = round % 2 === 0 ? c : cases.length - 1 - c;
+      samples[index]?.push(await throughput((cases[index] as [string, (i: number) => Promise<unknown>])[1]));
+    }
+  }
+  const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
+  const opsPerSec = samples.map(med);
+  const ratio = (i: number, base: number) => ((opsPerSec[i] as number) / (opsPerSec[base] as number)).toFixed(2);
+  lines(
+    `Redis, ${IN_FLIGHT} in flight (median of 5 rounds of ${OPS} ops)`,
+    '| case | ops/s | × raw INCR (same client) |',
+    [
+      `| ${cases[0]?.[0]} | ${opsPerSec[0]?.toFixed(0)} | 1.00 |`,
+      `| ${cases[1]?.[0]} | ${opsPerSec[1]?.toFixed(0)} | ${ratio(1, 0)} |`,
+      `| ${cases[2]?.[0]} | ${opsPerSec[2]?.toFixed(0)} | ${ratio(2, 0)} |`,
+      `| ${cases[3]?.[0]} | ${opsPerSec[3]?.toFixed(0)} | 1.00 |`,
+      `| ${cases[4]?.[0]} | ${opsPerSec[4]?.toFixed(0)} | ${ratio(4, 3)} |`,
+      `| ${cases[5]?.[0]} | ${opsPerSec[5]?.toFixed(0)} | ${ratio(5, 3)} |`,
+    ],
+  );
+  // A realistic rule (100 per minute), so the keys live long enough to be measured.
+  await rateLimit({
+    limit: 100,
+    windowMs: 60_000,
+    name: 'mem',
+    store: redisStore({ client: nodeRedis, prefix }),
+  }).consume('10.0.0.1');
+  await new RateLimiterRedis({
+    storeClient: nodeRedis,
+    useRedisPackage: true,
+    points: 100,
+    duration: 60,
+    keyPrefix: `${prefix}rlf-mem`,
+  }).consume('10.0.0.1');
+  const palisadeKey = `${prefix}mem:10.0.0.1`;
+  const rlfKey = `${prefix}rlf-mem:10.0.0.1`;
+  lines('bytes per key in Redis (MEMORY USAGE)', '| store | bytes |', [
+    `| palisade redisStore | ${await io.memory('USAGE', palisadeKey)} |`,
+    `| rate-limiter-flexible RateLimiterRedis | ${await io.memory('USAGE', rlfKey)} |`,
+  ]);
+
+  // ---- throttle fleet-wide over Redis: 3 processes ------------------------------------------
+  const child = fileURLToPath(new URL('./_rate-limit-fleet-child.ts', import.meta.url));
+  const fleet = async (kind: 'palisade' | 'bottleneck') => {
+    const id = `${prefix}${kind}`;
+    const children = Array.from({ length: 3 }, () =>
+      fork(child, [kind, REDIS_URL, id, '64'], {
+        execArgv: ['--import', 'tsx', '--conditions=@palisade/source'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
+    );
+    await Promise.all(children.map((c) => new Promise((r) => c.once('message', r))));
+    const startAt = Date.now() + 200;
+    const results = await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<{ jobs: number; elapsedMs: number }>((resolve) => {
+            c.once('message', (m) => resolve(m as { jobs: number; elapsedMs: number }));
+            c.send({ startAt, endAt: startAt + 3_000 });
+          }),
+      ),
+    );
+    return results.reduce((n, r) => n + r.jobs / (r.elapsedMs / 1_000), 0);
+  };
+  const palisadeFleet = await fleet('palisade');
+  const bottleneckFleet = await fleet('bottleneck');
+  lines('throttle fleet-wide over Redis, 3 processes × 64 in flight, under the limit', '| limiter | jobs/s (fleet) |', [
+    `| palisade throttle + redisStore | ${palisadeFleet.toFixed(0)} |`,
+    `| bottleneck clustered (ioredis) | ${bottleneckFleet.toFixed(0)} |`,
+  ]);
+  const leftovers = await io.keys(`${prefix}*`);
+  if (leftovers.length > 0) await io.del(...leftovers);
+  io.disconnect();
+  await nodeRedis.quit();
+}
+
+saveResults('rate-limit', `${out.join('\n')}\n`);
+process.exit(0);
