@@ -61,20 +61,24 @@ describe('count window', () => {
 
   it('matches a naive list of the last N outcomes (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 70 }), fc.array(fc.tuple(fc.boolean(), fc.boolean())), (size, outcomes) => {
-        const w = slidingWindow({ kind: 'count', size });
-        const list: [boolean, boolean][] = [];
-        for (const [failed, slow] of outcomes) {
-          w.record(failed, slow, 0);
-          list.push([failed, slow]);
-          if (list.length > size) list.shift();
-          expect(counts(w)).toEqual({
-            calls: list.length,
-            failures: list.filter(([f]) => f).length,
-            slowCalls: list.filter(([, s]) => s).length,
-          });
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 70 }),
+        fc.array(fc.tuple(fc.boolean(), fc.boolean()), { maxLength: 300, size: 'max' }),
+        (size, outcomes) => {
+          const w = slidingWindow({ kind: 'count', size });
+          const list: [boolean, boolean][] = [];
+          for (const [failed, slow] of outcomes) {
+            w.record(failed, slow, 0);
+            list.push([failed, slow]);
+            if (list.length > size) list.shift();
+            expect(counts(w)).toEqual({
+              calls: list.length,
+              failures: list.filter(([f]) => f).length,
+              slowCalls: list.filter(([, s]) => s).length,
+            });
+          }
+        },
+      ),
     );
   });
 });
@@ -144,7 +148,7 @@ describe('time window', () => {
       fc.property(
         fc.integer({ min: 1, max: 5_000 }),
         fc.integer({ min: 1, max: 20 }),
-        fc.array(fc.tuple(fc.nat({ max: 3_000 }), fc.boolean(), fc.boolean()), { maxLength: 60 }),
+        fc.array(fc.tuple(fc.nat({ max: 3_000 }), fc.boolean(), fc.boolean()), { maxLength: 100, size: 'max' }),
         (ms, buckets, steps) => {
           const w = slidingWindow({ kind: 'time', ms, buckets });
           const bucketMs = ms / buckets;
