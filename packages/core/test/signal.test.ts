@@ -79,7 +79,8 @@ describe('Context signals', () => {
   });
 
   it('links a deep chain in plain JS: one listener on the caller signal, one controller, released on dispose', async () => {
-    const { getEventListeners } = await import('node:events');
+    const { EventEmitter } = await import('node:events');
+    const getEventListeners = EventEmitter.getEventListeners;
     const controller = new AbortController();
     const outer = createContext({ signal: controller.signal });
     const middle = createContext(outer);
