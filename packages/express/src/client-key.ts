@@ -39,23 +39,34 @@ export function clientKeyReader(
         return typeof value === 'string' ? value : Array.isArray(value) ? value.join(',') : '';
       };
     }
-    default:
+    default: {
+      // The last app seen, and what its setting means: one comparison per request, not a lookup.
+      let lastApp: Application | undefined;
+      let lastVerdict: TrustVerdict = 'off';
       return (req) => {
-        const verdict = verdictOf(req.app);
-        if (verdict !== 'ok') {
-          if (verdict === 'spoofable') {
-            warn(
-              'trust-proxy-true',
-              `${PKG}: the app sets 'trust proxy' to true, so req.ip is the left-most X-Forwarded-For entry, which any client can set: one client can spend another's quota or dodge its own. Set it to the number of proxies in front of the app (e.g. app.set('trust proxy', 1)).`,
-            );
-          } else if (req.headers['x-forwarded-for'] !== undefined) {
+        const app = req.app;
+        if (app !== lastApp) {
+          lastApp = app;
+          lastVerdict = verdictOf(app);
+        }
+        if (lastVerdict === 'off') {
+          if (req.headers['x-forwarded-for'] !== undefined) {
             warn(
               'untrusted-forwarded-for',
               `${PKG}: a request carries X-Forwarded-For but the app trusts no proxy, so the header is ignored and every client behind that proxy shares one key. If the app runs behind a proxy, set app.set('trust proxy', <number of proxies>).`,
             );
           }
+          // What req.ip is when no proxy is trusted, without parsing X-Forwarded-For for nothing.
+          return req.socket.remoteAddress ?? '';
+        }
+        if (lastVerdict === 'spoofable') {
+          warn(
+            'trust-proxy-true',
+            `${PKG}: the app sets 'trust proxy' to true, so req.ip is the left-most X-Forwarded-For entry, which any client can set: one client can spend another's quota or dodge its own. Set it to the number of proxies in front of the app (e.g. app.set('trust proxy', 1)).`,
+          );
         }
         return req.ip ?? req.socket.remoteAddress ?? '';
       };
+    }
   }
 }
