@@ -33,7 +33,7 @@ import {
 } from './harness.js';
 
 const LOAD_MS = 8_000;
-const LOAD_RPS = 100;
+const LOAD_RPS = 60;
 const PATHS = Array.from({ length: 20 }, (_, i) => `/api/items/${i}`);
 
 interface FaultReport {

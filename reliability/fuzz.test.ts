@@ -62,7 +62,8 @@ const counted =
 afterAll(() => {
   const total = Object.values(tried).reduce((a, b) => a + b, 0);
   const prototypesIntact =
-    ({} as Record<string, unknown>).polluted === undefined && JSON.stringify(protoShape()) === JSON.stringify(cleanShape);
+    ({} as Record<string, unknown>).polluted === undefined &&
+    JSON.stringify(protoShape()) === JSON.stringify(cleanShape);
   writeArtifact('fuzz', { suite: 'fuzz', properties: tried, accepted, total, prototypesIntact });
 });
 

@@ -35,7 +35,7 @@ import { redisStore } from '@palisade/redis';
 import { retry } from '@palisade/retry';
 import { timeout } from '@palisade/timeout';
 import express, { type Request, type Response } from 'express';
-import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 
 // ---------------------------------------------------------------------------------------------
 // What the process sees that nobody asked for. The service itself never logs: any console.error
@@ -154,13 +154,14 @@ const FACTORIES = { bulkhead, timeout, retry, hedge, circuitBreaker, rateLimit }
 const byKey: Partial<Record<string, Policy>> = {};
 const stages: Policy[] = [];
 let quota: ThrottlePolicy | undefined;
-let redis: Redis | undefined;
+let redis: ReturnType<typeof createClient> | undefined;
 const redisState = { errors: 0, connects: 0 };
 if (process.env.REDIS_URL) {
-  redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+  redis = createClient({ url: process.env.REDIS_URL, socket: { reconnectStrategy: () => 200 } });
   // A dead Redis is the fault under test: its errors are counted, not logged.
   redis.on('error', () => redisState.errors++);
   redis.on('ready', () => redisState.connects++);
+  await redis.connect();
   quota = throttle({
     name: 'upstream.quota',
     limit: 2_000,
@@ -248,7 +249,7 @@ app.get('/__debug', async (req, res) => {
       outboundBulkhead: { executing: outboundBulkhead.executing, queued: outboundBulkhead.queued },
       throttleQueued: quota?.queued,
     },
-    redis: redis ? { status: redis.status, ...redisState } : undefined,
+    redis: redis ? { status: redis.isReady ? 'ready' : 'down', ...redisState } : undefined,
     metrics: snapshot.policies.map((p) => ({
       policy: p.policy,
       name: p.name,

@@ -2,6 +2,8 @@
 // generator) while the upstream goes through errors, a latency tail and an outage. Nothing may go
 // unanswered, unhandled or logged; the event loop stays responsive, the heap flat, and every
 // counter adds up.
+import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Faults } from '../examples/lab/src/upstream.js';
 import {
@@ -25,8 +27,17 @@ import {
 } from './harness.js';
 
 const SOAK_MS = Number(process.env.SOAK_MS ?? (CI ? 60_000 : 15_000));
-const RPS = Number(process.env.SOAK_RPS ?? 200);
-/** Generous: a loaded 2-core machine runs this service, the upstream, the load generator and vitest. */
+/**
+ * The service spends ~4–5 ms of CPU per request (Express, two fetches' worth of undici, the
+ * policies): 50/s keeps it at a quarter of a core, so a 2-core CI box holds it with room to spare.
+ */
+const RPS = Number(process.env.SOAK_RPS ?? 50);
+/**
+ * Generous: a loaded 2-core machine runs this service, the upstream, the load generator and vitest.
+ * Added to it is the delay the machine imposes on a nearly idle process (the test's own event
+ * loop, measured alongside): a machine saturated by other work delays every process, and that is
+ * not the service's doing.
+ */
 const MAX_LOOP_P99_MS = 200;
 /** Heap after a full GC in the last third may exceed the first third's by 25% + 8 MB at most. */
 const heapBound = (first: number) => first * 1.25 + 8 * 2 ** 20;
@@ -68,6 +79,9 @@ describe(`soak: ${SOAK_MS / 1_000} s at ${RPS} requests/s`, () => {
     // Warm-up (JIT, connection pools, the hedge's latency history), then a clean slate for the loop.
     for (let i = 0; i < 50; i++) await http(service.port, `/api/items/${i}`);
     const before = await debug(service.port, { gc: true, resetLoop: true });
+    const machine = monitorEventLoopDelay({ resolution: 10 });
+    machine.enable();
+    const loadBefore = os.loadavg()[0] as number;
 
     const timers = PHASES.slice(1).map((phase) =>
       setTimeout(() => void setFaults(upstream.port, phase.faults).catch(() => {}), phase.from * SOAK_MS),
@@ -99,7 +113,17 @@ describe(`soak: ${SOAK_MS / 1_000} s at ${RPS} requests/s`, () => {
     }
     await sampler;
     await setFaults(upstream.port, {});
-    const loop = (await debug(service.port)).eventLoop;
+    const afterLoad = await debug(service.port);
+    const loop = afterLoad.eventLoop;
+    const cpu = {
+      msPerRequest:
+        (afterLoad.cpuMs - before.cpuMs) / Math.max(1, afterLoad.own.all.received - before.own.all.received),
+      shareOfCore: (afterLoad.cpuMs - before.cpuMs) / (Date.now() - started),
+      machineLoad1m: [loadBefore, os.loadavg()[0] as number],
+      cores: os.cpus().length,
+    };
+    machine.disable();
+    const machineP99Ms = machine.percentile(99) / 1e6;
 
     // Idle: nothing in flight, every probed call settled, every slot back.
     const end = await until(
@@ -132,9 +156,9 @@ describe(`soak: ${SOAK_MS / 1_000} s at ${RPS} requests/s`, () => {
     checks.eq('console.error/warn calls', end.seen.logged, 0);
     checks.eq('process warnings', end.seen.warnings, 0);
     checks.ok(
-      `event-loop delay p99 < ${MAX_LOOP_P99_MS} ms`,
-      loop.p99Ms < MAX_LOOP_P99_MS,
-      `${loop.p99Ms.toFixed(1)} ms`,
+      `event-loop delay p99 < ${MAX_LOOP_P99_MS} ms + the machine's own`,
+      loop.p99Ms < MAX_LOOP_P99_MS + machineP99Ms,
+      `${loop.p99Ms.toFixed(1)} ms (an idle process on this machine: ${machineP99Ms.toFixed(1)} ms)`,
     );
     const firstThird = median(heap.filter((h) => h.t < SOAK_MS / 3).map((h) => h.bytes));
     const lastThird = median(heap.filter((h) => h.t >= (2 * SOAK_MS) / 3).map((h) => h.bytes));
@@ -157,10 +181,12 @@ describe(`soak: ${SOAK_MS / 1_000} s at ${RPS} requests/s`, () => {
       durationMs: SOAK_MS,
       rps: RPS,
       phases: PHASES.map((p) => `${p.name} @ ${Math.round(p.from * 100)}%`),
+      faults: PHASES.filter((p) => Object.keys(p.faults).length > 0).map((p) => p.name),
       requests: samples.length,
       byStatus: client,
       successPercent: samples.length === 0 ? 0 : (100 * ok) / samples.length,
-      eventLoop: loop,
+      eventLoop: { ...loop, machineP99Ms },
+      cpu,
       heap: { firstThirdBytes: firstThird, lastThirdBytes: lastThird, samples: heap },
       upstreamAttempts: end.attempts,
       metrics: end.metrics,

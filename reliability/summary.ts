@@ -18,8 +18,9 @@ interface Soak {
   requests: number;
   byStatus: Record<string, number>;
   successPercent: number;
-  eventLoop: { p99Ms: number; maxMs: number };
+  eventLoop: { p99Ms: number; maxMs: number; machineP99Ms: number };
   heap: { firstThirdBytes: number; lastThirdBytes: number };
+  cpu: { msPerRequest: number; shareOfCore: number; machineLoad1m: number[]; cores: number };
   checks: CheckResult[];
   lost: number;
   leaked: number;
@@ -64,12 +65,14 @@ if (soak) {
   rows.push([
     `soak (${soak.durationMs / 1_000} s at ${soak.rps}/s)`,
     `${n(soak.requests)} requests, ${pct(answered, soak.requests)} answered, ${soak.successPercent.toFixed(1)}% 200`,
-    failed.length === 0 ? `${soak.phases.length - 1}/${soak.phases.length - 1} upstream faults` : `FAILED ${failed.length} checks`,
+    failed.length === 0
+      ? `${soak.phases.length - 1}/${soak.phases.length - 1} upstream faults`
+      : `FAILED ${failed.length} checks`,
     '—',
     String(soak.lost + soak.leaked),
   ]);
   notes.push(
-    `soak: event-loop delay p99 ${soak.eventLoop.p99Ms.toFixed(1)} ms (max ${soak.eventLoop.maxMs.toFixed(0)} ms); heap after GC ${mb(soak.heap.firstThirdBytes)} (first third) → ${mb(soak.heap.lastThirdBytes)} (last third); ${soak.checks.length} invariants checked; phases: ${soak.phases.join(', ')}`,
+    `soak: event-loop delay p99 ${soak.eventLoop.p99Ms.toFixed(1)} ms (max ${soak.eventLoop.maxMs.toFixed(0)} ms; an idle process on the machine: ${soak.eventLoop.machineP99Ms.toFixed(1)} ms); heap after GC ${mb(soak.heap.firstThirdBytes)} (first third) → ${mb(soak.heap.lastThirdBytes)} (last third); service CPU ${soak.cpu.msPerRequest.toFixed(1)} ms/request (${(100 * soak.cpu.shareOfCore).toFixed(0)}% of a core), machine load ${soak.cpu.machineLoad1m.map((l) => l.toFixed(1)).join(' → ')} on ${soak.cpu.cores} cores; ${soak.checks.length} invariants checked; phases: ${soak.phases.join(', ')}`,
   );
   for (const c of failed) notes.push(`soak FAILED: ${c.name} (${c.detail})`);
 } else {
@@ -102,7 +105,13 @@ if (faults) {
 if (fuzz) {
   const leaked = fuzz.prototypesIntact ? 0 : 1;
   bad += leaked;
-  rows.push(['fuzz', '—', '—', `${n(fuzz.total)} (${Object.keys(fuzz.properties).length} parsers and keyed states)`, String(leaked)]);
+  rows.push([
+    'fuzz',
+    '—',
+    '—',
+    `${n(fuzz.total)} (${Object.keys(fuzz.properties).length} parsers and keyed states)`,
+    String(leaked),
+  ]);
   notes.push(
     `fuzz: ${Object.entries(fuzz.properties)
       .map(([name, runs]) => `${name} ${n(runs)}${fuzz.accepted[name] ? ` (${n(fuzz.accepted[name])} accepted)` : ''}`)

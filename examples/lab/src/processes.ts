@@ -41,7 +41,8 @@ export function startChild(file: string, env: Record<string, string>): Promise<C
 }
 
 export function stopChild(child: Child | undefined): Promise<void> {
-  if (!child || child.process.exitCode !== null) return Promise.resolve();
+  // A child killed by a signal has a signalCode and no exitCode: it has exited all the same.
+  if (!child || child.process.exitCode !== null || child.process.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.process.kill('SIGKILL'), 3_000);
     child.process.once('exit', () => {
