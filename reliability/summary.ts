@@ -15,6 +15,7 @@ interface Soak {
   durationMs: number;
   rps: number;
   phases: string[];
+  faults: string[];
   requests: number;
   byStatus: Record<string, number>;
   successPercent: number;
@@ -66,7 +67,7 @@ if (soak) {
     `soak (${soak.durationMs / 1_000} s at ${soak.rps}/s)`,
     `${n(soak.requests)} requests, ${pct(answered, soak.requests)} answered, ${soak.successPercent.toFixed(1)}% 200`,
     failed.length === 0
-      ? `${soak.phases.length - 1}/${soak.phases.length - 1} upstream faults`
+      ? `${soak.faults.length}/${soak.faults.length} upstream faults (${soak.faults.join(', ')})`
       : `FAILED ${failed.length} checks`,
     '—',
     String(soak.lost + soak.leaked),
