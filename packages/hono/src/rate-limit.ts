@@ -17,7 +17,7 @@ import {
   normalizeKeyOptions,
 } from './options.js';
 import { nodeOutgoing } from './request-header.js';
-import { type PalisadeEnv, rejectionResponse } from './request-state.js';
+import { type PalisadeEnv, problemResponse, rejectionResponse } from './request-state.js';
 
 /** Options of {@link rateLimit}: `@palisade/rate-limit`'s, the adapter's, and how clients are told apart. */
 export interface HonoRateLimitOptions extends Omit<RateLimitOptions, 'key' | 'cost'>, HonoOptions, HonoKeyOptions {
@@ -54,7 +54,7 @@ export function rateLimitHandler(
     const info = { ...decision, windowMs };
     const response = rateLimitedResponse(info, http);
     if (adapter.onRejected) return rejectionResponse(c, response, new RateLimitedError(info), adapter);
-    return c.body(JSON.stringify(response.body), 429, response.headers);
+    return problemResponse(c, response);
   };
 
   const decide = (c: Context, next: Next, decision: InboundRateLimitDecision): Promise<Response | undefined | void> => {

@@ -7,6 +7,7 @@ import {
 } from '@palisade/core';
 import type { Context } from 'hono';
 import type { NormalizedHonoOptions } from './options.js';
+import { nodeOutgoing } from './request-header.js';
 
 /** What a handler behind palisade's middleware can read, as `c.get('palisade')`. */
 export interface PalisadeRequestInfo {
@@ -73,6 +74,25 @@ export class RequestState implements PalisadeRequestInfo {
   }
 }
 
+/**
+ * palisade's response as a Hono `Response`. On `@hono/node-server` the headers other than
+ * `Content-Type` go on the Node response (Node merges them in when it writes), which keeps the
+ * Response on node-server's fast path: no Web `Headers` object is built for them.
+ */
+export function problemResponse(c: Context, response: HttpErrorResponse): Response {
+  const body = JSON.stringify(response.body);
+  const status = response.status as 429;
+  const outgoing = nodeOutgoing(c);
+  if (outgoing === undefined || outgoing.headersSent) return c.body(body, status, response.headers);
+  let contentType = 'application/problem+json';
+  for (const name in response.headers) {
+    const value = response.headers[name] as string;
+    if (name === 'content-type') contentType = value;
+    else outgoing.setHeader?.(name, value);
+  }
+  return c.body(body, status, { 'content-type': contentType });
+}
+
 /** Builds palisade's response (or what `onRejected` makes of it). */
 export async function rejectionResponse(
   c: Context,
@@ -90,5 +110,5 @@ export async function rejectionResponse(
     }
   }
   if (chosen instanceof Response) return chosen;
-  return c.body(JSON.stringify(chosen.body), chosen.status as 429, chosen.headers);
+  return problemResponse(c, chosen);
 }
