@@ -36,6 +36,10 @@ const url = `http://127.0.0.1:${line.split(' ')[1]}/`;
 const palisade = createFetch({
   policy: { timeout: '10s', retry: { maxAttempts: 3 }, circuitBreaker: true },
 });
+const noHeader = createFetch({
+  policy: { timeout: '10s', retry: { maxAttempts: 3 }, circuitBreaker: true },
+  propagateDeadline: false,
+});
 const passThrough = createFetch({});
 const cockatiel = wrap(
   cockatielRetry(handleAll, { maxAttempts: 2, backoff: new ExponentialBackoff() }),
@@ -69,6 +73,8 @@ const text = (res: Response) => res.text();
 const PLAIN = 'plain fetch';
 const PALISADE = 'palisade createFetch (timeout + retry + breaker)';
 const PASS = 'palisade createFetch (no policy)';
+const NO_HEADER = 'palisade createFetch (same, propagateDeadline: false)';
+const CONTROL = 'plain fetch again (control: the noise of this run)';
 const SIGNAL = 'plain fetch + a fresh AbortSignal (what any timeout needs)';
 const COCKATIEL = 'cockatiel wrap(retry, breaker, timeout) + fetch';
 
@@ -77,6 +83,7 @@ const rows: BenchRow[] = await compare(
   [
     { name: PLAIN, fn: burst(PLAIN, () => fetch(url).then(text)) },
     { name: PALISADE, fn: burst(PALISADE, () => palisade(url).then(text)) },
+    { name: NO_HEADER, fn: burst(NO_HEADER, () => noHeader(url).then(text)) },
     { name: PASS, fn: burst(PASS, () => passThrough(url).then(text)) },
     { name: SIGNAL, fn: burst(SIGNAL, () => fetch(url, { signal: new AbortController().signal }).then(text)) },
     // cockatiel aborts its signal when execute() settles, so the body must be read inside.
@@ -84,8 +91,9 @@ const rows: BenchRow[] = await compare(
       name: COCKATIEL,
       fn: burst(COCKATIEL, () => cockatiel.execute(({ signal }) => fetch(url, { signal }).then(text))),
     },
+    { name: CONTROL, fn: burst(CONTROL, () => fetch(url).then(text)) },
   ],
-  { iterations: 50, rounds: 9 },
+  { iterations: 40, rounds: 9 },
 );
 
 const lines = [

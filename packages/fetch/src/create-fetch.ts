@@ -128,14 +128,14 @@ async function run(
   if (selection.replays && req.body !== 'reusable') {
     if (req.body === 'one-shot') {
       throw new TypeError(
-        `${PKG}: the request body is a one-shot stream, but ${req.method} ${req.url.host} may be sent more than once (retry or hedge). Pass a string, Blob, ArrayBuffer, FormData or URLSearchParams, or read the stream into one first.`,
+        `${PKG}: the request body is a one-shot stream, but ${req.method} ${req.host} may be sent more than once (retry or hedge). Pass a string, Blob, ArrayBuffer, FormData or URLSearchParams, or read the stream into one first.`,
       );
     }
     req.buffered = await readBody(req.request as Request, req.signal);
   }
   if (req.signal !== undefined) allowListeners(req.signal);
   const call = new FetchCall(req, shared);
-  const options: ExecuteOptions = { key: req.url.host, signal: req.signal, deadline };
+  const options: ExecuteOptions = { key: req.host, signal: req.signal, deadline };
   const policy = selection.policy;
   try {
     let response: Response;
@@ -194,8 +194,8 @@ export function createFetch(options?: CreateFetchOptions): typeof fetch {
     if (empty && deadline === undefined) return (opts.fetch ?? fetch)(input, init);
     const req = prepareRequest(input, init);
     if (req === undefined) return (opts.fetch ?? fetch)(input, init);
-    const { method, url } = req;
-    const selection = table.select(method, url.host, url.pathname, () => isIdempotent(method, req.headers));
+    const { method } = req;
+    const selection = table.select(method, req.host, req.path, () => isIdempotent(method, req.headers));
     if (selection.policy === undefined && deadline === undefined) return (opts.fetch ?? fetch)(input, init);
     return run(req, selection, deadline, guard, shared);
   };

@@ -16,7 +16,10 @@ export interface PreparedRequest {
   readonly init: RequestInit | undefined;
   /** `input` when it is a Request. */
   readonly request: Request | undefined;
-  readonly url: URL;
+  /** The URL's host, as `URL#host` has it (lower-case, default port dropped). */
+  readonly host: string;
+  /** The URL's path, as `URL#pathname` has it. */
+  readonly path: string;
   /** Upper-case method. */
   readonly method: string;
   /** The headers that will be sent: `init.headers`, else the Request's. */
@@ -38,22 +41,86 @@ const isOneShot = (body: unknown): boolean =>
 
 const baseUrl = (): string | undefined => (globalThis as { location?: { href?: string } }).location?.href;
 
+const HOST_CHAR = /^[a-z0-9.-]+$/;
+const NUMERIC_LABEL = /^(?:[0-9]+|0x[0-9a-f]*)$/;
+const IPV4 =
+  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
+const PORT = /^[1-9][0-9]{0,4}$/;
+const PATH_CHAR = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
+const DOT_SEGMENT = /\/\.|%2e/i;
+
+/**
+ * `host` and `pathname` of the plain URLs most calls use (`http(s)://host[:port]/path?query`),
+ * exactly as `new URL()` gives them, in a fraction of its time; `undefined` for anything URL
+ * parsing would normalize (upper case, dot segments, IPv4 shorthands, IDNA, user info, IPv6,
+ * unusual characters), which then goes through `new URL()`.
+ */
+export function splitUrl(text: string): { host: string; path: string } | undefined {
+  let start: number;
+  let defaultPort: string;
+  if (text.startsWith('https://')) {
+    start = 8;
+    defaultPort = '443';
+  } else if (text.startsWith('http://')) {
+    start = 7;
+    defaultPort = '80';
+  } else return undefined;
+  let end = start;
+  while (end < text.length) {
+    const c = text.charCodeAt(end);
+    if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break;
+    end++;
+  }
+  let name = text.slice(start, end);
+  let port = '';
+  const colon = name.indexOf(':');
+  if (colon >= 0) {
+    port = name.slice(colon + 1);
+    name = name.slice(0, colon);
+    if (!PORT.test(port) || Number(port) > 65_535) return undefined;
+  }
+  if (!HOST_CHAR.test(name) || name.includes('xn--')) return undefined;
+  if (name.startsWith('.') || name.endsWith('.') || name.includes('..')) return undefined;
+  if (NUMERIC_LABEL.test(name.slice(name.lastIndexOf('.') + 1)) && !IPV4.test(name)) return undefined;
+  let pathEnd = end;
+  if (text.charCodeAt(end) === 47) {
+    while (pathEnd < text.length) {
+      const c = text.charCodeAt(pathEnd);
+      if (c === 63 || c === 35) break;
+      pathEnd++;
+    }
+  }
+  const path = pathEnd === end ? '/' : text.slice(end, pathEnd);
+  if (!PATH_CHAR.test(path) || DOT_SEGMENT.test(path)) return undefined;
+  return { host: port === '' || port === defaultPort ? name : `${name}:${port}`, path };
+}
+
 /**
  * Normalizes `fetch(input, init)`'s arguments, or returns `undefined` when the URL cannot be parsed
  * (then `fetch` itself is left to reject, with its own error).
  */
 export function prepareRequest(input: RequestInfo | URL, init: RequestInit | undefined): PreparedRequest | undefined {
   let request: Request | undefined;
-  let url: URL;
-  try {
-    if (typeof input === 'string') url = new URL(input, baseUrl());
-    else if (input instanceof URL) url = input;
-    else if (typeof input === 'object' && input !== null && typeof (input as Request).url === 'string') {
-      request = input as Request;
-      url = new URL(request.url);
-    } else url = new URL(String(input), baseUrl());
-  } catch {
-    return undefined;
+  let host: string;
+  let path: string;
+  const quick = typeof input === 'string' ? splitUrl(input) : undefined;
+  if (quick !== undefined) {
+    host = quick.host;
+    path = quick.path;
+  } else {
+    let url: URL;
+    try {
+      if (typeof input === 'string') url = new URL(input, baseUrl());
+      else if (input instanceof URL) url = input;
+      else if (typeof input === 'object' && input !== null && typeof (input as Request).url === 'string') {
+        request = input as Request;
+        url = new URL(request.url);
+      } else url = new URL(String(input), baseUrl());
+    } catch {
+      return undefined;
+    }
+    host = url.host;
+    path = url.pathname;
   }
   const method = init?.method ?? request?.method ?? 'GET';
   let body: BodyKind = 'reusable';
@@ -66,7 +133,8 @@ export function prepareRequest(input: RequestInfo | URL, init: RequestInit | und
     input,
     init,
     request,
-    url,
+    host,
+    path,
     method: method === 'GET' ? method : method.toUpperCase(),
     headers: init?.headers ?? request?.headers,
     signal: init?.signal ?? request?.signal ?? undefined,

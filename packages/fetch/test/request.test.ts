@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { attemptInit, prepareRequest } from '../src/request.js';
+import { attemptInit, prepareRequest, splitUrl } from '../src/request.js';
 
 const URL_ = 'http://api.example.com:8080/users/7?x=1';
 
@@ -7,8 +8,8 @@ describe('prepareRequest()', () => {
   it('reads a string URL with no init as a GET with no body', () => {
     const req = prepareRequest(URL_, undefined);
     expect(req).toMatchObject({ method: 'GET', body: 'reusable', headers: undefined, signal: undefined });
-    expect(req?.url.host).toBe('api.example.com:8080');
-    expect(req?.url.pathname).toBe('/users/7');
+    expect(req?.host).toBe('api.example.com:8080');
+    expect(req?.path).toBe('/users/7');
   });
 
   it('takes method, headers and signal from init first, then from a Request', () => {
@@ -23,9 +24,16 @@ describe('prepareRequest()', () => {
     expect(overridden).toMatchObject({ method: 'PATCH', body: 'reusable', headers: { b: '2' }, signal: own });
   });
 
-  it('accepts a URL object as is', () => {
-    const url = new URL(URL_);
-    expect(prepareRequest(url, { method: 'post' })?.url).toBe(url);
+  it('reads a URL object and a Request', () => {
+    expect(prepareRequest(new URL('https://A.test:443/x/../y?q'), { method: 'post' })).toMatchObject({
+      host: 'a.test',
+      path: '/y',
+      method: 'POST',
+    });
+    expect(prepareRequest(new Request('http://b.test:81/p'), undefined)).toMatchObject({
+      host: 'b.test:81',
+      path: '/p',
+    });
   });
 
   it.each([
@@ -106,5 +114,58 @@ describe('attemptInit()', () => {
     const b = new Request(req.input as Request, init);
     expect(await a.text()).toBe('abc');
     expect(await b.text()).toBe('abc');
+  });
+});
+
+describe('splitUrl() — the fast path for plain URL strings', () => {
+  it.each([
+    ['http://api.test/users/7?x=1#h', 'api.test', '/users/7'],
+    ['https://api.test', 'api.test', '/'],
+    ['https://api.test?x', 'api.test', '/'],
+    ['http://127.0.0.1:8080/a', '127.0.0.1:8080', '/a'],
+    ['http://a.test:80/', 'a.test', '/'],
+    ['https://a.test:443/', 'a.test', '/'],
+    ['https://a.test:80/', 'a.test:80', '/'],
+    ["http://a.test/a%20b/c:d@e/!$&'()*+,;=", 'a.test', "/a%20b/c:d@e/!$&'()*+,;="],
+  ])('%s → host %s, path %s (as URL has them)', (text, host, path) => {
+    expect(splitUrl(text)).toEqual({ host, path });
+    expect(new URL(text).host).toBe(host);
+    expect(new URL(text).pathname).toBe(path);
+  });
+
+  it.each([
+    'HTTP://a.test/',
+    'http://A.test/',
+    'http://user@a.test/',
+    'http://[::1]/',
+    'http://127.1/',
+    'http://0x7f.0.0.1/',
+    'http://a.test:0080/',
+    'http://a.test:/',
+    'http://xn--nxasmq6b.test/',
+    'http://a.test/x/../y',
+    'http://a.test/%2e/y',
+    'http://a.test/a b',
+    'http://a.test\\x',
+    'ftp://a.test/',
+    '/relative',
+  ])('leaves %j to new URL()', (text) => {
+    expect(splitUrl(text)).toBeUndefined();
+  });
+
+  it('agrees with new URL() whenever it answers', () => {
+    const chars = 'abcAZ09.-_:@/?#%2e\\[] x'.split('');
+    const tail = fc.array(fc.constantFrom(...chars), { maxLength: 24 }).map((a) => a.join(''));
+    const prefix = fc.constantFrom('http://', 'https://', 'http://a.test', 'https://127.0.0.1:', 'http://1.2.3.');
+    fc.assert(
+      fc.property(prefix, tail, (p, t) => {
+        const text = p + t;
+        const quick = splitUrl(text);
+        if (quick === undefined) return;
+        const url = new URL(text);
+        expect(quick).toEqual({ host: url.host, path: url.pathname });
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });
