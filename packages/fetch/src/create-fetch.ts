@@ -43,20 +43,27 @@ class FetchCall {
   /** The latest response that failed with a retryable status, body unread. */
   failed: Response | undefined = undefined;
   done = false;
+  /** Whether a policy may abort an attempt (see `Selection.aborts`). */
+  readonly aborts: boolean;
   /** `send`, bound: what the policies call for each attempt. */
   readonly attempt: (ctx: Context) => Promise<Response>;
 
-  constructor(req: PreparedRequest, shared: Shared) {
+  constructor(req: PreparedRequest, shared: Shared, aborts: boolean) {
     this.req = req;
     this.shared = shared;
+    this.aborts = aborts;
     this.attempt = this.send.bind(this);
   }
 
   async send(ctx: Context): Promise<Response> {
     const { req, shared } = this;
-    const own = ctx.signal;
-    // The caller's signal must still abort the body after the policies have let go of the call.
-    const signal = req.signal === undefined ? own : AbortSignal.any([req.signal, own]);
+    let signal = req.signal;
+    if (this.aborts) {
+      // The attempt's own signal, which timeouts and hedges abort; the caller's must still abort
+      // the body after the policies have let go of the call.
+      const own = ctx.signal;
+      signal = signal === undefined ? own : AbortSignal.any([signal, own]);
+    }
     const deadline = ctx.deadline;
     const value =
       deadline === undefined || shared.deadlineHeader === undefined
@@ -134,7 +141,7 @@ async function run(
     req.buffered = await readBody(req.request as Request, req.signal);
   }
   if (req.signal !== undefined) allowListeners(req.signal);
-  const call = new FetchCall(req, shared);
+  const call = new FetchCall(req, shared, selection.aborts || deadline !== undefined);
   const options: ExecuteOptions = { key: req.host, signal: req.signal, deadline };
   const policy = selection.policy;
   try {

@@ -19,6 +19,11 @@ export interface Selection {
   readonly policy: Policy | undefined;
   /** Whether `policy` may send the request more than once (retry, hedge): its body must be replayable. */
   readonly replays: boolean;
+  /**
+   * Whether `policy` may abort an attempt itself (timeout, hedge), so that `fetch` must be given the
+   * attempt's own signal. Without, the caller's signal (if any) is all `fetch` needs.
+   */
+  readonly aborts: boolean;
 }
 
 /** The two pipelines built from one spec for one host, sharing every policy instance. */
@@ -43,7 +48,8 @@ interface Entry {
 }
 
 const REPLAYING: ReadonlySet<SpecKey> = new Set(['retry', 'hedge']);
-const NONE: Selection = Object.freeze({ policy: undefined, replays: false });
+const ABORTING: ReadonlySet<SpecKey> = new Set(['timeout', 'attemptTimeout', 'hedge']);
+const NONE: Selection = Object.freeze({ policy: undefined, replays: false, aborts: false });
 
 const compose = (policies: Policy[]): Policy | undefined =>
   policies.length === 0 ? undefined : policies.length === 1 ? policies[0] : pipeline(...policies);
@@ -81,7 +87,7 @@ export class PolicyTable {
   #entry(where: string, label: string, value: FetchPolicy): Entry {
     let entry: Entry;
     if (isPolicy(value)) {
-      const ready = Object.freeze({ policy: value, replays: true });
+      const ready = Object.freeze({ policy: value, replays: true, aborts: true });
       entry = { id: this.#count++, label, ready, spec: undefined, splits: false };
     } else {
       // Built once now so that a bad spec throws at construction, naming where it is.
@@ -111,19 +117,25 @@ export class PolicyTable {
     const all: Policy[] = [];
     const once: Policy[] = [];
     let replays = false;
+    let aborts = false;
+    let abortsOnce = false;
     for (const key of SPEC_ORDER) {
       const value = spec[key];
       if (value === undefined || (value as unknown) === false) continue;
       const policy = fromSpec({ [key]: value }, options);
       all.push(policy);
+      if (ABORTING.has(key)) aborts = true;
       if (REPLAYING.has(key)) replays = true;
-      else once.push(policy);
+      else {
+        once.push(policy);
+        if (ABORTING.has(key)) abortsOnce = true;
+      }
     }
-    const idempotent: Selection = Object.freeze({ policy: compose(all), replays });
+    const idempotent: Selection = Object.freeze({ policy: compose(all), replays, aborts });
     const other: Selection =
       this.#options.retryNonIdempotent || !replays
         ? idempotent
-        : Object.freeze({ policy: compose(once), replays: false });
+        : Object.freeze({ policy: compose(once), replays: false, aborts: abortsOnce });
     return { idempotent, other };
   }
 

@@ -157,19 +157,24 @@ function withHeader(headers: HeadersInit | undefined, name: string, value: strin
 
 /**
  * The `init` of one attempt: the caller's, with the attempt's signal, the buffered body and the
- * deadline header (when given and the caller did not set it).
+ * deadline header (when given and the caller did not set it) — or the caller's own `init` when
+ * there is nothing to change.
  */
 export function attemptInit(
   req: PreparedRequest,
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
   deadlineHeader: string | undefined,
   deadlineValue: string | undefined,
-): RequestInit {
-  const init: RequestInit = req.init === undefined ? { signal } : { ...req.init, signal };
-  if (req.buffered !== undefined) init.body = req.buffered;
+): RequestInit | undefined {
+  let headers: HeadersInit | undefined;
   if (deadlineValue !== undefined && deadlineHeader !== undefined) {
     req.ownDeadlineHeader ??= hasHeader(req.headers, deadlineHeader);
-    if (!req.ownDeadlineHeader) init.headers = withHeader(req.headers, deadlineHeader, deadlineValue);
+    if (!req.ownDeadlineHeader) headers = withHeader(req.headers, deadlineHeader, deadlineValue);
   }
+  if (signal === req.signal && headers === undefined && req.buffered === undefined) return req.init;
+  const init: RequestInit = req.init === undefined ? {} : { ...req.init };
+  if (signal !== undefined) init.signal = signal;
+  if (req.buffered !== undefined) init.body = req.buffered;
+  if (headers !== undefined) init.headers = headers;
   return init;
 }

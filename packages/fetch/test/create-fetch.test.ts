@@ -32,6 +32,19 @@ describe('createFetch() — HTTP semantics', () => {
     expect(retry.seen).toEqual([]);
   });
 
+  it('gives fetch no signal of its own when nothing in the pipeline can abort an attempt', async () => {
+    const base = fakeFetch([new Response(), new Response(), new Response()]);
+    const f = createFetch({ fetch: base, policy: { retry: true, circuitBreaker: true } });
+    const init = { headers: { a: '1' } };
+    await f(URL_, init);
+    expect(base.calls[0]?.init).toBe(init); // the caller's own init, untouched
+    const signal = new AbortController().signal;
+    await f(URL_, { signal });
+    expect(base.calls[1]?.init.signal).toBe(signal); // the caller's signal, as it is
+    await createFetch({ fetch: base, policy: { retry: true, timeout: '1s' } })(URL_, init);
+    expect(base.calls[2]?.init.signal).toBeInstanceOf(AbortSignal); // a timeout needs one
+  });
+
   it('turns a retryable status into an HttpStatusError inside the pipeline, with Retry-After', async () => {
     const clock = new FakeClock({ now: Date.UTC(2025, 0, 1) });
     const first = tracked(503, { 'retry-after': '2' });

@@ -11,14 +11,14 @@ describe('PolicyTable', () => {
   it('is empty with neither routes nor policy, and then selects nothing', () => {
     const t = table({});
     expect(t.empty).toBe(true);
-    expect(t.select('GET', 'a.test', '/', yes)).toEqual({ policy: undefined, replays: false });
+    expect(t.select('GET', 'a.test', '/', yes)).toEqual({ policy: undefined, replays: false, aborts: false });
   });
 
   it('a ready-made Policy is one selection for every host and method, assumed to replay', () => {
     const policy = noop();
     const t = table({ policy });
     const a = t.select('GET', 'a.test', '/', yes);
-    expect(a).toEqual({ policy, replays: true });
+    expect(a).toEqual({ policy, replays: true, aborts: true });
     expect(t.select('POST', 'b.test', '/', no)).toBe(a);
     expect(t.size).toBe(0);
   });
@@ -41,7 +41,7 @@ describe('PolicyTable', () => {
     const idempotent = t.select('GET', 'a.test', '/', yes);
     const other = t.select('POST', 'a.test', '/', no);
     expect(idempotent.policy?.name).toBe('pipeline(fetch.timeout, fetch.retry, fetch.hedge, fetch.circuitBreaker)');
-    expect(other).toEqual({ policy: expect.anything(), replays: false });
+    expect(other).toEqual({ policy: expect.anything(), replays: false, aborts: true });
     expect(other.policy?.name).toBe('pipeline(fetch.timeout, fetch.circuitBreaker)');
     const shared = (p: unknown) => (p as { policies: unknown[] }).policies;
     expect(shared(other.policy)[1]).toBe(shared(idempotent.policy)[3]); // the same breaker
@@ -80,5 +80,15 @@ describe('PolicyTable', () => {
     const cdn2 = t.select('GET', 'b.cdn.test', '/', yes);
     expect(cdn1.policy?.name).toBe('*.cdn.test.timeout');
     expect(cdn1.policy).not.toBe(cdn2.policy);
+  });
+
+  it('knows which specs may abort an attempt themselves (timeouts, hedges)', () => {
+    const aborts = (policy: CreateFetchOptions['policy'], idempotent = true) =>
+      table({ policy }).select('GET', 'a.test', '/', () => idempotent).aborts;
+    expect(aborts({ retry: true, circuitBreaker: true, bulkhead: true })).toBe(false);
+    expect(aborts({ timeout: '1s' })).toBe(true);
+    expect(aborts({ attemptTimeout: '1s', retry: true })).toBe(true);
+    expect(aborts({ hedge: true })).toBe(true);
+    expect(aborts({ hedge: true, circuitBreaker: true }, false)).toBe(false); // the POST pipeline has no hedge
   });
 });

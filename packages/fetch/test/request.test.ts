@@ -79,36 +79,43 @@ describe('attemptInit()', () => {
     expect(attemptInit(prepareRequest(URL_, undefined)!, signal, 'h', undefined)).toEqual({ signal });
   });
 
+  it("hands back the caller's own init when there is nothing to add", () => {
+    const init = { method: 'GET', signal };
+    const req = prepareRequest(URL_, init)!;
+    expect(attemptInit(req, signal, 'palisade-deadline-ms', undefined)).toBe(init);
+    expect(attemptInit(prepareRequest(URL_, undefined)!, undefined, undefined, undefined)).toBeUndefined();
+  });
+
   it("adds the deadline header to every HeadersInit shape without touching the caller's", () => {
     const record = { a: '1' };
     const r1 = attemptInit(prepareRequest(URL_, { headers: record })!, signal, 'palisade-deadline-ms', '150');
-    expect(r1.headers).toEqual({ a: '1', 'palisade-deadline-ms': '150' });
+    expect(r1?.headers).toEqual({ a: '1', 'palisade-deadline-ms': '150' });
     expect(record).toEqual({ a: '1' });
     const pairs: [string, string][] = [['a', '1']];
     const r2 = attemptInit(prepareRequest(URL_, { headers: pairs })!, signal, 'palisade-deadline-ms', '150');
-    expect(r2.headers).toEqual([
+    expect(r2?.headers).toEqual([
       ['a', '1'],
       ['palisade-deadline-ms', '150'],
     ]);
     expect(pairs).toHaveLength(1);
     const headers = new Headers({ a: '1' });
     const r3 = attemptInit(prepareRequest(URL_, { headers })!, signal, 'palisade-deadline-ms', '150');
-    expect(new Headers(r3.headers).get('palisade-deadline-ms')).toBe('150');
+    expect(new Headers(r3?.headers).get('palisade-deadline-ms')).toBe('150');
     expect(headers.has('palisade-deadline-ms')).toBe(false);
     const r4 = attemptInit(prepareRequest(URL_, undefined)!, signal, 'palisade-deadline-ms', '150');
-    expect(r4.headers).toEqual({ 'palisade-deadline-ms': '150' });
+    expect(r4?.headers).toEqual({ 'palisade-deadline-ms': '150' });
   });
 
   it('leaves a deadline header the caller set alone', () => {
     const req = prepareRequest(URL_, { headers: { 'Palisade-Deadline-Ms': '10' } })!;
-    expect(attemptInit(req, signal, 'palisade-deadline-ms', '150').headers).toEqual({ 'Palisade-Deadline-Ms': '10' });
+    expect(attemptInit(req, signal, 'palisade-deadline-ms', '150')?.headers).toEqual({ 'Palisade-Deadline-Ms': '10' });
   });
 
   it('sends the buffered body of a Request on every attempt', async () => {
     const req = prepareRequest(new Request(URL_, { method: 'POST', body: 'abc' }), undefined)!;
     req.buffered = await req.request!.arrayBuffer();
     const init = attemptInit(req, signal, undefined, undefined);
-    expect(init.body).toBe(req.buffered);
+    expect(init?.body).toBe(req.buffered);
     // fetch accepts the used Request with a replacement body, any number of times.
     const a = new Request(req.input as Request, init);
     const b = new Request(req.input as Request, init);
