@@ -317,3 +317,59 @@ export function rateLimitedResponse(
     },
   };
 }
+
+/** A response ready to write: the body serialized once. Shared and frozen: copy it to change it. */
+export interface SerializedHttpResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The problem+json body, serialized. */
+  readonly body: string;
+}
+
+const encoder = new TextEncoder();
+
+/** Serializes `response` once: the body as JSON, with its `content-length`. */
+export function serializeHttpResponse(response: HttpErrorResponse): SerializedHttpResponse {
+  const body = JSON.stringify(response.body);
+  const headers = { ...response.headers, 'content-length': String(encoder.encode(body).length) };
+  return Object.freeze({ status: response.status, headers: Object.freeze(headers), body });
+}
+
+/**
+ * For adapters: maps refused decisions to the serialized 429 of {@link rateLimitedResponse}, and
+ * hands back the same frozen object while the numbers it shows (whole seconds, units) repeat, as
+ * they do under a flood — so refusing costs a few comparisons, not a new body and header set.
+ */
+export function rateLimitedResponder(
+  options?: HttpResponseOptions | NormalizedHttpResponseOptions,
+): (info: RateLimitInfo & { retryAfterMs: number }) => SerializedHttpResponse {
+  const opts = normalizeHttpResponseOptions(options);
+  let last: SerializedHttpResponse | undefined;
+  let retry = -1;
+  let reset = -1;
+  let remaining = -1;
+  let limit = -1;
+  let windowMs: number | undefined;
+  return (info) => {
+    const r = retryAfterSeconds(info.retryAfterMs);
+    const t = seconds(info.resetMs);
+    const left = whole(info.remaining);
+    const q = whole(info.limit);
+    if (
+      last === undefined ||
+      r !== retry ||
+      t !== reset ||
+      left !== remaining ||
+      q !== limit ||
+      info.windowMs !== windowMs
+    ) {
+      last = serializeHttpResponse(rateLimitedResponse(info, opts));
+      retry = r;
+      reset = t;
+      remaining = left;
+      limit = q;
+      windowMs = info.windowMs;
+    }
+    return last;
+  };
+}

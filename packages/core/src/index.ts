@@ -106,3 +106,5 @@ export type {
   InboundRateLimiter,
   InboundRateLimitDecision,
 } from './inbound-routes.js';
+export { rateLimitedResponder, serializeHttpResponse } from './http-response.js';
+export type { SerializedHttpResponse } from './http-response.js';

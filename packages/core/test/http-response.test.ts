@@ -10,6 +10,7 @@ import {
   TimeoutError,
   normalizeHttpResponseOptions,
   rateLimitHeaders,
+  rateLimitedResponder,
   retryAfterSeconds,
   toHttpResponse,
 } from '../src/index.js';
@@ -208,5 +209,33 @@ describe('HTTP mapping options', () => {
     expect(() => normalizeHttpResponseOptions(options as never)).toThrow(TypeError);
     expect(() => normalizeHttpResponseOptions(options as never)).toThrow(message);
     expect(() => toHttpResponse(limited, options as never)).toThrow(/^@palisade\/core: /);
+  });
+});
+
+describe('rateLimitedResponder', () => {
+  it('serializes the 429 of rateLimitedResponse, with its content-length', () => {
+    const respond = rateLimitedResponder();
+    const info = { limit: 100, remaining: 0, resetMs: 16_200, windowMs: 60_000, retryAfterMs: 1_500 };
+    const serialized = respond(info);
+    const plain = toHttpResponse(limited);
+    expect(serialized.status).toBe(429);
+    expect(JSON.parse(serialized.body)).toEqual(plain?.body);
+    expect(serialized.headers).toEqual({
+      ...plain?.headers,
+      'content-length': String(Buffer.byteLength(serialized.body)),
+    });
+    expect(Object.isFrozen(serialized) && Object.isFrozen(serialized.headers)).toBe(true);
+  });
+
+  it('hands back the same object while the shown numbers repeat, and a new one when they change', () => {
+    const respond = rateLimitedResponder({ rateLimitHeaders: 'both' });
+    const base = { limit: 10, remaining: 0, resetMs: 5_000, windowMs: 10_000, retryAfterMs: 900 };
+    const first = respond(base);
+    expect(respond({ ...base, resetMs: 4_500, retryAfterMs: 400 })).toBe(first); // same whole seconds
+    const later = respond({ ...base, retryAfterMs: 1_200 });
+    expect(later).not.toBe(first);
+    expect(later.headers['retry-after']).toBe('2');
+    expect(respond({ ...base, retryAfterMs: 1_200, remaining: 0.5 })).toBe(later); // floor(0.5) = 0
+    expect(respond({ ...base, retryAfterMs: 1_200, limit: 11 }).headers['ratelimit-limit']).toBe('11');
   });
 });

@@ -3,6 +3,7 @@ import {
   type InboundRateLimiter,
   RateLimitedError,
   rateLimitHeaders,
+  rateLimitedResponder,
   rateLimitedResponse,
 } from '@palisade/core';
 import { type RateLimitOptions, rateLimit as rateLimitPolicy } from '@palisade/rate-limit';
@@ -10,7 +11,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { clientKeyReader } from './client-key.js';
 import { type ExpressKeyOptions, type ExpressOptions, normalizeExpressOptions, parseKey } from './options.js';
 import type { NormalizedExpressOptions } from './options.js';
-import { RequestState, writeResponse } from './request-state.js';
+import { RequestState, writeSerialized } from './request-state.js';
 
 /** Options of {@link rateLimit}: `@palisade/rate-limit`'s, the adapter's, and how clients are told apart. */
 export interface ExpressRateLimitOptions
@@ -41,6 +42,7 @@ export function rateLimitHandler(step: RateLimitStep, then?: RequestHandler): Re
   const { limiter, readKey, costOf, adapter } = step;
   const { http } = adapter;
   const windowMs = limiter.windowMs;
+  const refuse = rateLimitedResponder(http);
 
   const decide = (req: Request, res: Response, next: NextFunction, decision: InboundRateLimitDecision): void => {
     if (decision.allowed) {
@@ -56,10 +58,18 @@ export function rateLimitHandler(step: RateLimitStep, then?: RequestHandler): Re
       return;
     }
     if (res.headersSent) return;
-    const info = { ...decision, windowMs };
-    const response = rateLimitedResponse(info, http);
-    if (adapter.onRejected) RequestState.of(req, res).send(response, new RateLimitedError(info), adapter);
-    else writeResponse(res, response);
+    const info = {
+      limit: decision.limit,
+      remaining: decision.remaining,
+      resetMs: decision.resetMs,
+      retryAfterMs: decision.retryAfterMs,
+      windowMs,
+    };
+    if (adapter.onRejected) {
+      RequestState.of(req, res).send(rateLimitedResponse(info, http), new RateLimitedError(info), adapter);
+    } else {
+      writeSerialized(res, refuse(info));
+    }
   };
 
   return function palisadeRateLimit(req: Request, res: Response, next: NextFunction): void {

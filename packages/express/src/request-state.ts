@@ -3,8 +3,10 @@ import {
   type ExecuteOptions,
   type HttpErrorResponse,
   type ResilienceError,
+  type SerializedHttpResponse,
   createContext,
   failedResponse,
+  serializeHttpResponse,
   toHttpResponse,
 } from '@palisade/core';
 import type { Request, Response } from 'express';
@@ -46,14 +48,13 @@ const ENTITY_HEADERS = [
   'transfer-encoding',
 ] as const;
 
-/** Writes `response` as raw Node output: no Express `send` (no ETag, no freshness work). */
-export function writeResponse(res: Response, response: HttpErrorResponse): void {
+/** Writes a serialized response as raw Node output: no Express `send` (no ETag, no freshness work). */
+export function writeSerialized(res: Response, response: SerializedHttpResponse): void {
   // Only headers that are there: removing an absent Content-Length or Transfer-Encoding would make
   // Node send the response with no framing at all.
   for (const name of ENTITY_HEADERS) if (res.hasHeader(name)) res.removeHeader(name);
-  const body = JSON.stringify(response.body);
-  res.writeHead(response.status, { ...response.headers, 'content-length': String(Buffer.byteLength(body)) });
-  res.end(body);
+  res.writeHead(response.status, response.headers as Record<string, string>);
+  res.end(response.body);
 }
 
 /**
@@ -210,7 +211,7 @@ export class RequestState implements PalisadeRequestInfo {
         if (res.headersSent) return;
       }
     }
-    writeResponse(res, chosen);
+    writeSerialized(res, serializeHttpResponse(chosen));
   }
 
   #onClose(): void {

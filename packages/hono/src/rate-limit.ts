@@ -3,6 +3,7 @@ import {
   type InboundRateLimiter,
   RateLimitedError,
   rateLimitHeaders,
+  rateLimitedResponder,
   rateLimitedResponse,
 } from '@palisade/core';
 import { type RateLimitOptions, rateLimit as rateLimitPolicy } from '@palisade/rate-limit';
@@ -50,11 +51,19 @@ export function rateLimitHandler(
   const windowMs = limiter.windowMs;
   const sendHeaders = http.rateLimitHeaders !== 'none';
 
+  const serialized = rateLimitedResponder(http);
   const refuse = (c: Context, decision: InboundRateLimitDecision): Promise<Response> | Response => {
-    const info = { ...decision, windowMs };
-    const response = rateLimitedResponse(info, http);
-    if (adapter.onRejected) return rejectionResponse(c, response, new RateLimitedError(info), adapter);
-    return problemResponse(c, response);
+    const info = {
+      limit: decision.limit,
+      remaining: decision.remaining,
+      resetMs: decision.resetMs,
+      retryAfterMs: decision.retryAfterMs,
+      windowMs,
+    };
+    if (adapter.onRejected) {
+      return rejectionResponse(c, rateLimitedResponse(info, http), new RateLimitedError(info), adapter);
+    }
+    return problemResponse(c, serialized(info));
   };
 
   const decide = (c: Context, next: Next, decision: InboundRateLimitDecision): Promise<Response | undefined | void> => {

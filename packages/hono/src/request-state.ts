@@ -3,7 +3,9 @@ import {
   type ExecuteOptions,
   type HttpErrorResponse,
   type ResilienceError,
+  type SerializedHttpResponse,
   createContext,
+  serializeHttpResponse,
 } from '@palisade/core';
 import type { Context } from 'hono';
 import type { NormalizedHonoOptions } from './options.js';
@@ -79,18 +81,18 @@ export class RequestState implements PalisadeRequestInfo {
  * `Content-Type` go on the Node response (Node merges them in when it writes), which keeps the
  * Response on node-server's fast path: no Web `Headers` object is built for them.
  */
-export function problemResponse(c: Context, response: HttpErrorResponse): Response {
-  const body = JSON.stringify(response.body);
+export function problemResponse(c: Context, response: SerializedHttpResponse): Response {
   const status = response.status as 429;
   const outgoing = nodeOutgoing(c);
-  if (outgoing === undefined || outgoing.headersSent) return c.body(body, status, response.headers);
+  if (outgoing === undefined || outgoing.headersSent) return c.body(response.body, status, response.headers);
   let contentType = 'application/problem+json';
-  for (const name in response.headers) {
-    const value = response.headers[name] as string;
+  const headers = response.headers;
+  for (const name in headers) {
+    const value = headers[name] as string;
     if (name === 'content-type') contentType = value;
     else outgoing.setHeader?.(name, value);
   }
-  return c.body(body, status, { 'content-type': contentType });
+  return c.body(response.body, status, { 'content-type': contentType });
 }
 
 /** Builds palisade's response (or what `onRejected` makes of it). */
@@ -110,5 +112,5 @@ export async function rejectionResponse(
     }
   }
   if (chosen instanceof Response) return chosen;
-  return problemResponse(c, chosen);
+  return problemResponse(c, serializeHttpResponse(chosen));
 }
