@@ -46,7 +46,8 @@ export const OUTBOUND_SPEC: PolicySpec = {
 /** The inbound protection of the service's own route. */
 export const INBOUND_ROUTES = {
   'GET /api/items/:id': {
-    bulkhead: { maxConcurrent: 24, maxQueue: 24, queueTimeoutMs: 150 },
+    // Adaptive: the limit follows the latency the route sees (gradient), no capacity to guess.
+    bulkhead: { algorithm: 'gradient', initial: 16, min: 4, max: 128, maxQueue: 16, queueTimeoutMs: 100 },
     timeout: '1800ms',
   },
 };
@@ -76,7 +77,8 @@ async function fleetLimit(): Promise<Policy | undefined> {
     windowMs: 1_000,
     burst: 10,
     maxWaitMs: 400,
-    store: redisStore({ client, prefix: `palisade-lab:${process.pid}:` }),
+    // One key for the whole fleet of this run: every process paces against the same quota.
+    store: redisStore({ client, prefix: `palisade-lab:${process.env.LAB_RUN ?? 'run'}:` }),
   });
 }
 

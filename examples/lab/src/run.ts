@@ -38,6 +38,7 @@ export async function runScenario(scenario: Scenario, mode: Mode, options: RunOp
     upstream = await startChild('upstream.ts', { PORT: '0', SEED: String(scenario.name.length) });
     const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
     const count = scenario.services ?? 1;
+    const labRun = `${scenario.name}-${mode}-${process.pid}-${Date.now()}`;
     for (let i = 0; i < count; i++) {
       services.push(
         await startChild('service.ts', {
@@ -48,6 +49,7 @@ export async function runScenario(scenario: Scenario, mode: Mode, options: RunOp
           SCENARIO: scenario.name,
           FLEET_SIZE: String(count),
           INSTANCE: String(i),
+          LAB_RUN: labRun,
         }),
       );
     }

@@ -34,7 +34,7 @@ export const SCENARIOS: Scenario[] = [
     title: 'Flaky dependency',
     story: '20% of upstream calls fail at once with 503. Retries with backoff and a budget turn most into successes.',
     durationMs: 10_000,
-    load: steady(200),
+    load: steady(120),
     faults: () => [{ atMs: 0, faults: { errorRate: 0.2 } }],
     clientTimeoutMs: 2_000,
   },
@@ -44,7 +44,7 @@ export const SCENARIOS: Scenario[] = [
     story:
       'The upstream answers every call with a slow 503 for the middle 40% of the run. The breaker opens, calls fail fast to a stale answer, and probes close it when the upstream is back.',
     durationMs: 12_000,
-    load: steady(200),
+    load: steady(120),
     outage: [0.3, 0.7],
     faults: (d) => [
       { atMs: 0, faults: {} },
@@ -59,7 +59,7 @@ export const SCENARIOS: Scenario[] = [
     story:
       '3% of upstream calls stall for 300–1500 ms. Hedging at the observed p95 cuts the tail for a few % more calls.',
     durationMs: 10_000,
-    load: steady(200),
+    load: steady(120),
     faults: () => [{ atMs: 0, faults: { tailRate: 0.03, tailMinMs: 300, tailMaxMs: 1_500 } }],
     clientTimeoutMs: 3_000,
   },
@@ -67,14 +67,14 @@ export const SCENARIOS: Scenario[] = [
     name: 'overload',
     title: 'Overload burst',
     story:
-      'Offered load triples for the middle third of the run. The upstream slows down past 40 concurrent calls. Shedding at the door keeps served requests fast instead of letting everyone time out.',
+      'Offered load quadruples for the middle third of the run, to 1.6x what the upstream can serve (10 calls at once, 40 ms each; every call past 10 slows all down). An adaptive concurrency limit at the door sheds the excess at once instead of letting everyone time out.',
     durationMs: 12_000,
     load: (d) => [
-      { untilMs: d / 3, rps: 250 },
-      { untilMs: (2 * d) / 3, rps: 900 },
-      { untilMs: d, rps: 250 },
+      { untilMs: d / 3, rps: 100 },
+      { untilMs: (2 * d) / 3, rps: 400 },
+      { untilMs: d, rps: 100 },
     ],
-    faults: () => [{ atMs: 0, faults: { capacity: 40, overloadMs: 12 } }],
+    faults: () => [{ atMs: 0, faults: { capacity: 10, overloadMs: 15, medianMs: 40, sigma: 0.2 } }],
     clientTimeoutMs: 1_000,
   },
   {
