@@ -40,6 +40,7 @@ const noHeader = createFetch({
   policy: { timeout: '10s', retry: { maxAttempts: 3 }, circuitBreaker: true },
   propagateDeadline: false,
 });
+const noTimeout = createFetch({ policy: { retry: { maxAttempts: 3 }, circuitBreaker: true } });
 const passThrough = createFetch({});
 const cockatiel = wrap(
   cockatielRetry(handleAll, { maxAttempts: 2, backoff: new ExponentialBackoff() }),
@@ -73,6 +74,7 @@ const text = (res: Response) => res.text();
 const PLAIN = 'plain fetch';
 const PALISADE = 'palisade createFetch (timeout + retry + breaker)';
 const PASS = 'palisade createFetch (no policy)';
+const NO_TIMEOUT = 'palisade createFetch (retry + breaker, nothing that aborts)';
 const NO_HEADER = 'palisade createFetch (same, propagateDeadline: false)';
 const CONTROL = 'plain fetch again (control: the noise of this run)';
 const SIGNAL = 'plain fetch + a fresh AbortSignal (what any timeout needs)';
@@ -84,6 +86,7 @@ const rows: BenchRow[] = await compare(
     { name: PLAIN, fn: burst(PLAIN, () => fetch(url).then(text)) },
     { name: PALISADE, fn: burst(PALISADE, () => palisade(url).then(text)) },
     { name: NO_HEADER, fn: burst(NO_HEADER, () => noHeader(url).then(text)) },
+    { name: NO_TIMEOUT, fn: burst(NO_TIMEOUT, () => noTimeout(url).then(text)) },
     { name: PASS, fn: burst(PASS, () => passThrough(url).then(text)) },
     { name: SIGNAL, fn: burst(SIGNAL, () => fetch(url, { signal: new AbortController().signal }).then(text)) },
     // cockatiel aborts its signal when execute() settles, so the body must be read inside.
@@ -93,7 +96,7 @@ const rows: BenchRow[] = await compare(
     },
     { name: CONTROL, fn: burst(CONTROL, () => fetch(url).then(text)) },
   ],
-  { iterations: 40, rounds: 9 },
+  { iterations: 30, rounds: 9 },
 );
 
 const lines = [

@@ -41,12 +41,12 @@ const isOneShot = (body: unknown): boolean =>
 
 const baseUrl = (): string | undefined => (globalThis as { location?: { href?: string } }).location?.href;
 
-const HOST_CHAR = /^[a-z0-9.-]+$/;
-const NUMERIC_LABEL = /^(?:[0-9]+|0x[0-9a-f]*)$/;
+/** `http(s)://host[:port][/path][?…|#…]` with nothing URL parsing would rewrite (checked further below). */
+const PLAIN_URL = /^https?:\/\/([a-z0-9.-]+)(?::([1-9][0-9]{0,4}))?(\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*)?(?:[?#]|$)/;
+const NUMERIC_LABEL = /(?:^|\.)(?:[0-9]+|0x[0-9a-f]*)$/;
 const IPV4 =
   /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
-const PORT = /^[1-9][0-9]{0,4}$/;
-const PATH_CHAR = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
+const ODD_NAME = /^\.|\.$|\.\.|xn--/;
 const DOT_SEGMENT = /\/\.|%2e/i;
 
 /**
@@ -56,43 +56,17 @@ const DOT_SEGMENT = /\/\.|%2e/i;
  * unusual characters), which then goes through `new URL()`.
  */
 export function splitUrl(text: string): { host: string; path: string } | undefined {
-  let start: number;
-  let defaultPort: string;
-  if (text.startsWith('https://')) {
-    start = 8;
-    defaultPort = '443';
-  } else if (text.startsWith('http://')) {
-    start = 7;
-    defaultPort = '80';
-  } else return undefined;
-  let end = start;
-  while (end < text.length) {
-    const c = text.charCodeAt(end);
-    if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break;
-    end++;
-  }
-  let name = text.slice(start, end);
-  let port = '';
-  const colon = name.indexOf(':');
-  if (colon >= 0) {
-    port = name.slice(colon + 1);
-    name = name.slice(0, colon);
-    if (!PORT.test(port) || Number(port) > 65_535) return undefined;
-  }
-  if (!HOST_CHAR.test(name) || name.includes('xn--')) return undefined;
-  if (name.startsWith('.') || name.endsWith('.') || name.includes('..')) return undefined;
-  if (NUMERIC_LABEL.test(name.slice(name.lastIndexOf('.') + 1)) && !IPV4.test(name)) return undefined;
-  let pathEnd = end;
-  if (text.charCodeAt(end) === 47) {
-    while (pathEnd < text.length) {
-      const c = text.charCodeAt(pathEnd);
-      if (c === 63 || c === 35) break;
-      pathEnd++;
-    }
-  }
-  const path = pathEnd === end ? '/' : text.slice(end, pathEnd);
-  if (!PATH_CHAR.test(path) || DOT_SEGMENT.test(path)) return undefined;
-  return { host: port === '' || port === defaultPort ? name : `${name}:${port}`, path };
+  const match = PLAIN_URL.exec(text);
+  if (match === null) return undefined;
+  const name = match[1] as string;
+  const port = match[2];
+  const path = match[3] ?? '/';
+  if (ODD_NAME.test(name) || (NUMERIC_LABEL.test(name) && !IPV4.test(name))) return undefined;
+  if (path.length > 1 && DOT_SEGMENT.test(path)) return undefined;
+  if (port === undefined) return { host: name, path };
+  if (port.length === 5 && Number(port) > 65_535) return undefined;
+  const defaultPort = text.charCodeAt(4) === 115 /* https */ ? '443' : '80';
+  return { host: port === defaultPort ? name : `${name}:${port}`, path };
 }
 
 /**
