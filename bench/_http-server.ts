@@ -1,7 +1,8 @@
 // A server for bench/http.ts, run in its own process:
-//   tsx --conditions=@palisade/source bench/_http-server.ts <express|hono> <bare|palisade|peer>
+//   tsx --conditions=@palisade/source bench/_http-server.ts <express|hono> <bare|noop|palisade|peer>
 // Routes: /allow (a limit no client reaches) and /limited (1 request per hour: all but the first
-// get 429). Prints "PORT <n>" once listening.
+// get 429). `noop` puts a middleware that only calls next() in front: the framework's own cost of
+// having a middleware at all (Hono leaves its single-handler fast path). Prints "PORT <n>".
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { rateLimit as palisadeExpress } from '@palisade/express';
@@ -20,6 +21,7 @@ type Limits = typeof ALLOW;
 function expressLimiter(limits: Limits): RequestHandler[] {
   if (variant === 'palisade') return [palisadeExpress({ limit: limits.limit, windowMs: limits.windowMs })];
   if (variant === 'peer') return [expressRateLimit({ limit: limits.limit, windowMs: limits.windowMs })];
+  if (variant === 'noop') return [(_req, _res, next) => next()];
   return [];
 }
 
@@ -31,6 +33,7 @@ function honoLimiter(limits: Limits): MiddlewareHandler[] {
   if (variant === 'peer') {
     return [honoRateLimiter({ limit: limits.limit, windowMs: limits.windowMs, keyGenerator: nodeAddress })];
   }
+  if (variant === 'noop') return [(_c, next) => next()];
   return [];
 }
 

@@ -14,7 +14,7 @@ const CONNECTIONS = 32;
 
 interface Server {
   framework: 'express' | 'hono';
-  variant: 'bare' | 'palisade' | 'peer';
+  variant: 'bare' | 'noop' | 'palisade' | 'peer';
   label: string;
   child: ChildProcess;
   port: number;
@@ -76,9 +76,11 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 const servers = await Promise.all([
   start('express', 'bare', 'bare Express'),
+  start('express', 'noop', 'Express + a no-op middleware'),
   start('express', 'palisade', 'Express + palisade rateLimit'),
   start('express', 'peer', 'Express + express-rate-limit'),
   start('hono', 'bare', 'bare Hono'),
+  start('hono', 'noop', 'Hono + a no-op middleware'),
   start('hono', 'palisade', 'Hono + palisade rateLimit'),
   start('hono', 'peer', 'Hono + hono-rate-limiter'),
 ]);
