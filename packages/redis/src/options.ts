@@ -1,15 +1,15 @@
 import { type Duration, createValidator, optionsObject } from '@palisade/core';
 import type { StoreErrorMode } from '@palisade/rate-limit';
-import type { RedisClient } from './client.js';
+import { type IORedisClient, type RedisClient, fromIORedis, isIORedis } from './client.js';
 
 /** Options of {@link redisStore}. */
 export interface RedisStoreOptions {
   /**
-   * A connected Redis client: a node-redis client (`await createClient({ url }).connect()`), or
-   * anything with the same `sendCommand` (see {@link RedisClient} for an ioredis adapter). The
-   * store never connects, quits or reconfigures it.
+   * A connected Redis client: node-redis (`await createClient({ url }).connect()`, the faster one
+   * here), ioredis (`new Redis(url)`), or anything with node-redis's `sendCommand` (see
+   * {@link RedisClient}). The store never connects, quits or reconfigures it.
    */
-  client: RedisClient;
+  client: RedisClient | IORedisClient;
   /**
    * Prepended to every key, before the policy's name: a key reads `<prefix><policy name>:<key>`.
    * @default 'palisade:rl:'
@@ -51,10 +51,11 @@ const MODES: readonly StoreErrorMode[] = ['fail-open', 'fail-closed'];
 export function normalizeRedisStoreOptions(options: RedisStoreOptions): NormalizedRedisStoreOptions {
   const opts = optionsObject(PKG, 'redisStore', options);
   check.knownKeys(opts, ['client', 'prefix', 'timeoutMs', 'onStoreError']);
-  const { client } = opts;
-  if (typeof client !== 'object' || client === null || typeof client.sendCommand !== 'function') {
-    check.fail('client', 'a Redis client with sendCommand() (a node-redis client)', client);
-  }
+  const given = opts.client;
+  if (typeof given !== 'object' || given === null) check.fail('client', 'a node-redis or ioredis client', given);
+  // ioredis also has a `sendCommand`, taking its own Command objects: tell it apart first.
+  const client = isIORedis(given) ? fromIORedis(given) : (given as RedisClient);
+  if (typeof client.sendCommand !== 'function') check.fail('client', 'a node-redis or ioredis client', given);
   const prefix = opts.prefix === '' ? '' : check.string('prefix', opts.prefix, REDIS_STORE_DEFAULTS.prefix);
   return {
     client,

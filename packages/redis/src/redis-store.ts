@@ -44,8 +44,9 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       const g = gcraRule(rule);
       const { limit, burst } = rule;
       const keyPrefix = `${prefix}${rule.name}:`;
-      const interval = String(g.intervalMs);
-      const tolerance = String(g.toleranceMs);
+      // The script works in whole microseconds.
+      const interval = String(g.intervalMs * 1_000);
+      const tolerance = String(g.toleranceMs * 1_000);
       const runner = scriptRunner(client, rule.clock, timeoutMs);
 
       const decision = (reply: unknown): RateLimitDecision => {
@@ -66,7 +67,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
           return runner.run(
             CONSUME_SHA,
             CONSUME_SCRIPT,
-            ['EVALSHA', CONSUME_SHA, '1', keyPrefix + key, interval, tolerance, arg(cost), arg(maxWaitMs)],
+            ['EVALSHA', CONSUME_SHA, '1', keyPrefix + key, interval, tolerance, arg(cost), arg(maxWaitMs * 1_000)],
             decision,
           );
         },
@@ -76,7 +77,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
           return runner.run(
             REFUND_SHA,
             REFUND_SCRIPT,
-            ['EVALSHA', REFUND_SHA, '1', keyPrefix + key, String(token), String(cost * g.intervalMs)],
+            ['EVALSHA', REFUND_SHA, '1', keyPrefix + key, String(token), String(cost * g.intervalMs * 1_000)],
             nothing,
           );
         },

@@ -18,8 +18,8 @@ describe('redisStore options', () => {
   });
 
   it.each([
-    [{}, /"client" must be a Redis client with sendCommand\(\) \(a node-redis client\)/],
-    [{ client: {} }, /"client" must be a Redis client/],
+    [{}, /"client" must be a node-redis or ioredis client \(got undefined\)/],
+    [{ client: {} }, /"client" must be a node-redis or ioredis client \(got an object\)/],
     [{ client, timeoutMs: 0 }, /"timeoutMs" must be a duration ≥ 1 ms/],
     [{ client, timeoutMs: 'soon' }, /"timeoutMs" must be a duration/],
     [{ client, prefix: 5 }, /"prefix" must be a non-empty string \(got 5\)/],

@@ -2,7 +2,13 @@ import { type RateLimitStore, rateLimit, throttle } from '@palisade/rate-limit';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { expectTypeOf } from 'vitest';
-import { type RedisClient, type RedisStore, type RedisStoreOptions, redisStore } from '../src/index.js';
+import {
+  type IORedisClient,
+  type RedisClient,
+  type RedisStore,
+  type RedisStoreOptions,
+  redisStore,
+} from '../src/index.js';
 
 const client = createClient();
 // A node-redis client is a RedisClient as it is.
@@ -17,12 +23,10 @@ redisStore({ client, onStoreError: 'ignore' });
 // @ts-expect-error a client is required
 redisStore({});
 
-// ioredis fits through the documented adapter.
+// An ioredis client is accepted as it is too.
 const io = new Redis({ lazyConnect: true });
-const adapted: RedisClient = {
-  sendCommand: ([command, ...args]) => io.call(command as string, ...args),
-  get isReady() {
-    return io.status === 'ready' || io.status === 'connect' || io.status === 'connecting';
-  },
-};
-redisStore({ client: adapted });
+expectTypeOf(io).toMatchTypeOf<IORedisClient>();
+redisStore({ client: io });
+// Any other client through sendCommand.
+const custom: RedisClient = { sendCommand: async (args) => args.length, isReady: true };
+redisStore({ client: custom });

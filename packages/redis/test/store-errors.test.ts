@@ -71,6 +71,25 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
     await expect(p).resolves.toMatchObject({ allowed: true, remaining: 9, resetMs: 100 });
   });
 
+  it('an ioredis client that is reconnecting fails at once; one that is connecting queues as usual', async () => {
+    const clock = new FakeClock();
+    const sent: unknown[][] = [];
+    const io = {
+      status: 'reconnecting',
+      call: (...args: unknown[]) => {
+        sent.push(args);
+        return Promise.resolve(reply);
+      },
+    };
+    const limiter = rateLimit({ store: redisStore({ client: io as never }), clock });
+    await expect(limiter.consume('k')).resolves.toMatchObject({ storeError: expect.any(Error) });
+    expect(sent).toHaveLength(0);
+    io.status = 'connecting';
+    await expect(limiter.consume('k')).resolves.toMatchObject({ allowed: true, remaining: 9 });
+    expect(sent[0]?.slice(0, 1)).toEqual(['EVALSHA']);
+    expect(sent[0]?.slice(3)).toEqual(['palisade:rl:rate-limit:k', '600000', '60000000', '1', '0']);
+  });
+
   it('an error reply is a store error; the next call tries Redis again (recovery needs nothing)', async () => {
     const clock = new FakeClock();
     const { client, calls } = fakeClient();
@@ -113,7 +132,16 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
       clock,
     });
     const p = paced.execute(() => 'ran', { key: 'user:1' });
-    expect(calls[0]?.args).toEqual(['EVALSHA', expect.any(String), '1', 'app:api:user:1', '250', '500', '1', '5000']);
+    expect(calls[0]?.args).toEqual([
+      'EVALSHA',
+      expect.any(String),
+      '1',
+      'app:api:user:1',
+      '250000',
+      '500000',
+      '1',
+      '5000000',
+    ]);
     calls[0]?.resolve(reply);
     await expect(p).resolves.toBe('ran');
   });
@@ -140,7 +168,7 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
     await clock.advance(10);
     controller.abort(new Error('stop'));
     await expect(p).rejects.toThrow('stop');
-    expect(calls[1]?.args.slice(3)).toEqual(['palisade:rl:throttle:*', '1700000000500000', '600']);
+    expect(calls[1]?.args.slice(3)).toEqual(['palisade:rl:throttle:*', '1700000000500000', '600000']);
     calls[1]?.reject(new Error('connection lost'));
     await clock.advance(1_000);
   });
