@@ -30,7 +30,12 @@ if (kind === 'bottleneck') {
 } else {
   const client = createClient({ url: url as string });
   await client.connect();
-  const paced = throttle({ limit: 1_000_000, windowMs: 1_000, store: redisStore({ client, prefix }), name: 'fleet' });
+  const paced = throttle({
+    limit: 1_000_000,
+    windowMs: 1_000,
+    store: redisStore({ client, prefix, timeoutMs: 5_000 }),
+    name: 'fleet',
+  });
   await paced.execute(job);
   run = () => paced.execute(job);
   close = () => client.quit();
@@ -39,16 +44,21 @@ if (kind === 'bottleneck') {
 process.once('message', async ({ startAt, endAt }: { startAt: number; endAt: number }) => {
   await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now())));
   let jobs = 0;
+  let errors = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (Date.now() < endAt) {
-        await run();
-        jobs++;
+        try {
+          await run();
+          jobs++;
+        } catch {
+          errors++;
+        }
       }
     }),
   );
   const elapsedMs = Date.now() - startAt;
-  process.send?.({ jobs, elapsedMs }, async () => {
+  process.send?.({ jobs, errors, elapsedMs }, async () => {
     await close();
     process.exit(0);
   });

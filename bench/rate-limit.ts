@@ -246,20 +246,21 @@ if (!redisUp) {
     const results = await Promise.all(
       children.map(
         (c) =>
-          new Promise<{ jobs: number; elapsedMs: number }>((resolve) => {
-            c.once('message', (m) => resolve(m as { jobs: number; elapsedMs: number }));
+          new Promise<{ jobs: number; errors: number; elapsedMs: number }>((resolve) => {
+            c.once('message', (m) => resolve(m as { jobs: number; errors: number; elapsedMs: number }));
             c.send({ startAt, endAt: startAt + 3_000 });
           }),
       ),
     );
     clearTimeout(guard);
-    return results.reduce((n, r) => n + r.jobs / (r.elapsedMs / 1_000), 0);
+    const errors = results.reduce((n, r) => n + r.errors, 0);
+    return `${results.reduce((n, r) => n + r.jobs / (r.elapsedMs / 1_000), 0).toFixed(0)}${errors ? ` (${errors} failed)` : ''}`;
   };
   const palisadeFleet = await fleet('palisade');
   const bottleneckFleet = await fleet('bottleneck');
   lines('throttle fleet-wide over Redis, 3 processes × 64 in flight, under the limit', '| limiter | jobs/s (fleet) |', [
-    `| palisade throttle + redisStore | ${palisadeFleet.toFixed(0)} |`,
-    `| bottleneck clustered (ioredis) | ${bottleneckFleet.toFixed(0)} |`,
+    `| palisade throttle + redisStore | ${palisadeFleet} |`,
+    `| bottleneck clustered (ioredis) | ${bottleneckFleet} |`,
   ]);
   const leftovers = await io.keys(`${prefix}*`);
   if (leftovers.length > 0) await io.del(...leftovers);
