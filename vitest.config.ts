@@ -16,6 +16,9 @@ export default defineConfig({
         name: root.split('/')[1],
         root,
         include: ['test/**/*.test.ts'],
+        // The lab measures real processes under load: run it alone, after everything else, so
+        // other test files do not compete with it for the CPU.
+        sequence: { groupOrder: root === 'examples/lab' ? 1 : 0 },
       },
     })),
     testTimeout: 20_000,

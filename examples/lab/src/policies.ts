@@ -30,6 +30,8 @@ export function baselineOutbound(upstream: string): Outbound {
 
 /** The outbound policies, per route of the upstream, as plain data. */
 export const OUTBOUND_SPEC: PolicySpec = {
+  // The upstream's capacity is its business: never send it more than 8 calls at once.
+  bulkhead: { maxConcurrent: 8, maxQueue: 32, queueTimeoutMs: 150 },
   timeout: '1500ms',
   retry: { maxAttempts: 3, backoff: { type: 'exponential', initialMs: 10, maxMs: 200, jitter: 'full' } },
   hedge: { delayMs: { percentile: 95, minMs: 15, maxMs: 500 } },
@@ -46,8 +48,7 @@ export const OUTBOUND_SPEC: PolicySpec = {
 /** The inbound protection of the service's own route. */
 export const INBOUND_ROUTES = {
   'GET /api/items/:id': {
-    // Adaptive: the limit follows the latency the route sees (gradient), no capacity to guess.
-    bulkhead: { algorithm: 'gradient', initial: 16, min: 4, max: 128, maxQueue: 16, queueTimeoutMs: 100 },
+    bulkhead: { maxConcurrent: 64, maxQueue: 64, queueTimeoutMs: 250 },
     timeout: '1800ms',
   },
 };
@@ -73,9 +74,9 @@ async function fleetLimit(): Promise<Policy | undefined> {
   });
   return throttle({
     name: 'upstream-quota',
-    limit: 90,
+    limit: 36,
     windowMs: 1_000,
-    burst: 10,
+    burst: 4,
     maxWaitMs: 400,
     // One key for the whole fleet of this run: every process paces against the same quota.
     store: redisStore({ client, prefix: `palisade-lab:${process.env.LAB_RUN ?? 'run'}:` }),

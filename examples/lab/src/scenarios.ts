@@ -34,7 +34,7 @@ export const SCENARIOS: Scenario[] = [
     title: 'Flaky dependency',
     story: '20% of upstream calls fail at once with 503. Retries with backoff and a budget turn most into successes.',
     durationMs: 10_000,
-    load: steady(120),
+    load: steady(60),
     faults: () => [{ atMs: 0, faults: { errorRate: 0.2 } }],
     clientTimeoutMs: 2_000,
   },
@@ -44,7 +44,7 @@ export const SCENARIOS: Scenario[] = [
     story:
       'The upstream answers every call with a slow 503 for the middle 40% of the run. The breaker opens, calls fail fast to a stale answer, and probes close it when the upstream is back.',
     durationMs: 12_000,
-    load: steady(120),
+    load: steady(60),
     outage: [0.3, 0.7],
     faults: (d) => [
       { atMs: 0, faults: {} },
@@ -59,7 +59,7 @@ export const SCENARIOS: Scenario[] = [
     story:
       '3% of upstream calls stall for 300–1500 ms. Hedging at the observed p95 cuts the tail for a few % more calls.',
     durationMs: 10_000,
-    load: steady(120),
+    load: steady(60),
     faults: () => [{ atMs: 0, faults: { tailRate: 0.03, tailMinMs: 300, tailMaxMs: 1_500 } }],
     clientTimeoutMs: 3_000,
   },
@@ -67,26 +67,26 @@ export const SCENARIOS: Scenario[] = [
     name: 'overload',
     title: 'Overload burst',
     story:
-      'Offered load quadruples for the middle third of the run, to 1.6x what the upstream can serve (10 calls at once, 40 ms each; every call past 10 slows all down). An adaptive concurrency limit at the door sheds the excess at once instead of letting everyone time out.',
+      'Offered load quadruples for the middle third of the run, to 1.6x what the upstream can serve (6 calls at once, 40 ms each; every call past 6 slows all down). A bulkhead in front of the upstream keeps its load at what it can serve and sheds the excess at once to a stale answer, instead of letting everyone time out.',
     durationMs: 12_000,
     load: (d) => [
-      { untilMs: d / 3, rps: 100 },
-      { untilMs: (2 * d) / 3, rps: 400 },
-      { untilMs: d, rps: 100 },
+      { untilMs: d / 3, rps: 60 },
+      { untilMs: (2 * d) / 3, rps: 240 },
+      { untilMs: d, rps: 60 },
     ],
-    faults: () => [{ atMs: 0, faults: { capacity: 10, overloadMs: 15, medianMs: 40, sigma: 0.2 } }],
+    faults: () => [{ atMs: 0, faults: { capacity: 6, overloadMs: 15, medianMs: 40, sigma: 0.2 } }],
     clientTimeoutMs: 1_000,
   },
   {
     name: 'fleet',
     title: 'Fleet sharing a quota (Redis)',
     story:
-      '3 service processes share an upstream quota of 100 requests/s; exceeding it gets every caller refused for a second. A rate limit shared through Redis keeps the fleet under it.',
+      '3 service processes share an upstream quota of 40 requests/s; exceeding it gets every caller refused for a second. A rate limit shared through Redis keeps the fleet under it.',
     durationMs: 10_000,
     services: 3,
     redis: true,
-    load: steady(150),
-    faults: () => [{ atMs: 0, faults: { quotaPerSecond: 100 } }],
+    load: steady(60),
+    faults: () => [{ atMs: 0, faults: { quotaPerSecond: 40 } }],
     clientTimeoutMs: 2_000,
   },
 ];

@@ -10,7 +10,7 @@ describe('palisade lab --quick', () => {
     const report = join(dir, 'report.html');
     const outcomes = await main(['--quick', '--report', report]);
     const by = Object.fromEntries(outcomes.map((o) => [o.scenario, o]));
-    expect(Object.keys(by).sort()).toEqual(['fleet', 'flaky', 'latency-tail', 'outage', 'overload']);
+    expect(Object.keys(by).sort()).toEqual(['flaky', 'fleet', 'latency-tail', 'outage', 'overload']);
 
     for (const o of outcomes) {
       if (o.skipped) {
@@ -20,7 +20,7 @@ describe('palisade lab --quick', () => {
         continue;
       }
       for (const s of [o.baseline, o.palisade]) {
-        expect(s?.requests).toBeGreaterThan(100);
+        expect(s?.requests).toBeGreaterThan(60);
         expect(s?.successRate).toBeGreaterThanOrEqual(0);
         expect(s?.successRate).toBeLessThanOrEqual(1);
         expect(s?.p50).toBeGreaterThan(0);
