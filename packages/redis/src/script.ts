@@ -7,8 +7,10 @@ import { createHash } from 'node:crypto';
  * Everything is in whole microseconds: `TIME` gives them exactly, the TAT is stored as an integer
  * (Redis keeps it int-encoded and writes it without float formatting — measured cheaper than
  * storing a float), rounded up so that rounding only ever makes the limit stricter (by < 1 µs per
- * call). The key expires (PX) when its TAT passes — the moment its state equals no state — so
- * nothing is left behind.
+ * call). The key expires (PXAT) when its TAT passes — the moment its state equals no state — so
+ * nothing is left behind. PXAT, not PX: Redis 7 rewrites a relative expiry into an absolute one
+ * before propagating a script's writes, and that rewrite cost more than the rest of the script
+ * (redis-benchmark: 1.5–3.7× the throughput with PXAT). Needs Redis ≥ 6.2.
  *
  * KEYS[1] the key · ARGV: interval µs, tolerance µs (burst × interval), cost, max wait µs.
  * Returns { allowed 0|1, remaining, resetMs in µs, retryAfterMs in µs, token }; the token is the
@@ -29,7 +31,7 @@ if wait > maxWait + 1 then
   return {0, math.floor((tolerance - (tat - now) + 1) / interval), tat - now, math.ceil(wait), 0}
 end
 if cost > 0 then
-  redis.call('SET', KEYS[1], nextTat, 'PX', math.ceil((nextTat - now) / 1000))
+  redis.call('SET', KEYS[1], nextTat, 'PXAT', math.ceil(nextTat / 1000))
 else
   nextTat = tat
 end
@@ -51,7 +53,7 @@ local back = math.floor(tonumber(ARGV[1]) - tonumber(ARGV[2]))
 if back <= now then
   redis.call('DEL', KEYS[1])
 else
-  redis.call('SET', KEYS[1], back, 'PX', math.ceil((back - now) / 1000))
+  redis.call('SET', KEYS[1], back, 'PXAT', math.ceil(back / 1000))
 end
 return 1
 `;
