@@ -1,7 +1,7 @@
 import { type GcraDecision, type RateLimitStore, type RateLimitDecision, ceilMs, gcraRule } from '@palisade/rate-limit';
 import { scriptRunner } from './client.js';
 import { type RedisStoreOptions, normalizeRedisStoreOptions } from './options.js';
-import { CONSUME_SCRIPT, REFUND_SCRIPT, sha1 } from './script.js';
+import { CONSUME_SCRIPT, CONSUME_SHA, REFUND_SCRIPT, REFUND_SHA } from './script.js';
 
 /** A {@link RateLimitStore} kept in Redis, shared by every process that uses the same keys. */
 export interface RedisStore extends RateLimitStore {
@@ -9,9 +9,6 @@ export interface RedisStore extends RateLimitStore {
   readonly prefix: string;
   readonly timeoutMs: number;
 }
-
-const CONSUME_SHA = sha1(CONSUME_SCRIPT);
-const REFUND_SHA = sha1(REFUND_SCRIPT);
 
 const nothing = (): undefined => undefined;
 

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /**
  * GCRA `consume` as one atomic Lua script (the same arithmetic as `gcra()` in
  * `@palisade/rate-limit`), on Redis server time so that every process shares one clock.
@@ -58,5 +56,9 @@ end
 return 1
 `;
 
-/** The SHA1 Redis files a script under (what EVALSHA takes). */
-export const sha1 = (script: string): string => createHash('sha1').update(script).digest('hex');
+/**
+ * The SHA1s Redis files the scripts under (what EVALSHA takes), written out so the package needs
+ * no crypto module at run time; `test/script.test.ts` checks them against the scripts.
+ */
+export const CONSUME_SHA = '979149ac40a119628aea13f635ea1c476d35ab68';
+export const REFUND_SHA = '7b1956c8a9fba6605bbd0eb0bc0d226767c693a7';
