@@ -23,14 +23,20 @@ const sections = [];
 let failed = 0;
 for (const file of files) {
   process.stdout.write(`\n## ${file}\n`);
-  const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--conditions=@palisade/source', `bench/${file}`], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const run = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', '--conditions=@palisade/source', `bench/${file}`],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   process.stdout.write(run.stdout ?? '');
   if (run.status !== 0) failed++;
-  sections.push(`## ${file.replace(/\.ts$/, '')}\n\n${(run.stdout ?? '').trim() || '_no output_'}${run.status === 0 ? '' : `\n\n**exited with ${run.status}**`}\n`);
+  sections.push(
+    `## ${file.replace(/\.ts$/, '')}\n\n${(run.stdout ?? '').trim() || '_no output_'}${run.status === 0 ? '' : `\n\n**exited with ${run.status}**`}\n`,
+  );
 }
 
 if (wanted.length === 0) {
