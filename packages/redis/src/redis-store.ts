@@ -46,16 +46,31 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       const tolerance = String(g.toleranceMs * 1_000);
       const runner = scriptRunner(client, rule.clock, timeoutMs);
 
+      const intervalUs = g.intervalMs * 1_000;
+      const toleranceUs = g.toleranceMs * 1_000;
+      const remainingAt = (resetUs: number): number => {
+        const left = Math.floor((toleranceUs - resetUs + 1) / intervalUs);
+        return left <= 0 ? 0 : Math.min(left, burst);
+      };
       const decision = (reply: unknown): RateLimitDecision => {
-        const [allowed, left, resetUs, retryUs, token] = reply as number[];
-        return {
-          allowed: allowed === 1,
-          limit,
-          remaining: (left as number) <= 0 ? 0 : Math.min(left as number, burst),
-          resetMs: ceilMs((resetUs as number) / 1_000),
-          retryAfterMs: ceilMs((retryUs as number) / 1_000),
-          tat: token as number,
-        } as GcraDecision;
+        const [allowed, resetUs, third] = reply as [number, number, number];
+        return allowed === 1
+          ? ({
+              allowed: true,
+              limit,
+              remaining: remainingAt(resetUs),
+              resetMs: ceilMs(resetUs / 1_000),
+              retryAfterMs: ceilMs((resetUs - toleranceUs) / 1_000),
+              tat: third,
+            } as GcraDecision)
+          : ({
+              allowed: false,
+              limit,
+              remaining: remainingAt(resetUs),
+              resetMs: ceilMs(resetUs / 1_000),
+              retryAfterMs: ceilMs(third / 1_000),
+              tat: 0,
+            } as GcraDecision);
       };
 
       return {

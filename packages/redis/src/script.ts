@@ -11,8 +11,10 @@
  * (redis-benchmark: 1.5–3.7× the throughput with PXAT). Needs Redis ≥ 6.2.
  *
  * KEYS[1] the key · ARGV: interval µs, tolerance µs (burst × interval), cost, max wait µs.
- * Returns { allowed 0|1, remaining, resetMs in µs, retryAfterMs in µs, token }; the token is the
- * stored TAT, which `refund` checks is still there.
+ * Returns { 1, TAT − now, token } when allowed, { 0, TAT − now, wait } when refused, in µs: the rest
+ * of the decision (remaining, the wait of an allowed reservation) follows from them and the rule,
+ * so the store computes it rather than Redis (a shorter reply is cheaper on both sides). The token
+ * is the stored TAT, which `refund` checks is still there.
  */
 export const CONSUME_SCRIPT = `
 local interval = tonumber(ARGV[1])
@@ -26,15 +28,14 @@ if tat < now then tat = now end
 local nextTat = math.ceil(tat + cost * interval)
 local wait = nextTat - tolerance - now
 if wait > maxWait + 1 then
-  return {0, math.floor((tolerance - (tat - now) + 1) / interval), tat - now, math.ceil(wait), 0}
+  return {0, tat - now, math.ceil(wait)}
 end
 if cost > 0 then
   redis.call('SET', KEYS[1], nextTat, 'PXAT', math.ceil(nextTat / 1000))
 else
   nextTat = tat
 end
-if wait < 0 then wait = 0 end
-return {1, math.floor((tolerance - (nextTat - now) + 1) / interval), nextTat - now, math.ceil(wait), nextTat}
+return {1, nextTat - now, nextTat}
 `;
 
 /**
@@ -60,5 +61,5 @@ return 1
  * The SHA1s Redis files the scripts under (what EVALSHA takes), written out so the package needs
  * no crypto module at run time; `test/script.test.ts` checks them against the scripts.
  */
-export const CONSUME_SHA = '979149ac40a119628aea13f635ea1c476d35ab68';
+export const CONSUME_SHA = '191f98872d74b02b76491e17e21c28b698fc5d57';
 export const REFUND_SHA = '7b1956c8a9fba6605bbd0eb0bc0d226767c693a7';

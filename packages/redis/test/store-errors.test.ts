@@ -21,7 +21,8 @@ function fakeClient(isReady = true) {
   return { client, calls, loads };
 }
 
-const reply = [1, 9, 100_000, 0, 1_700_000_000_100_000];
+// Allowed, the key's TAT 600 ms ahead (one unit of the default 100 per minute), and its token.
+const reply = [1, 600_000, 1_700_000_000_100_000];
 
 describe('redisStore() failures (fake client, FakeClock)', () => {
   it('a hung Redis: the call is decided by onStoreError when timeoutMs elapses (fail-open)', async () => {
@@ -41,7 +42,7 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
     await expect(p).resolves.toBe('ran');
     expect(events).toMatchObject([{ type: 'ratelimit.store-error', key: 'k', mode: 'fail-open' }]);
     expect((events[0] as { error: unknown }).error).toBeInstanceOf(TimeoutError);
-    calls[0]?.resolve([0, 0, 0, 0, 0]); // the late answer is ignored
+    calls[0]?.resolve([0, 0, 0]); // the late answer is ignored
     expect(clock.pending).toBe(0);
   });
 
@@ -68,7 +69,7 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
     client.isReady = true;
     const p = limiter.consume('k');
     calls[0]?.resolve(reply);
-    await expect(p).resolves.toMatchObject({ allowed: true, remaining: 9, resetMs: 100 });
+    await expect(p).resolves.toMatchObject({ allowed: true, remaining: 99, resetMs: 600, retryAfterMs: 0 });
   });
 
   it('an ioredis client that is reconnecting fails at once; one that is connecting queues as usual', async () => {
@@ -85,7 +86,7 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
     await expect(limiter.consume('k')).resolves.toMatchObject({ storeError: expect.any(Error) });
     expect(sent).toHaveLength(0);
     io.status = 'connecting';
-    await expect(limiter.consume('k')).resolves.toMatchObject({ allowed: true, remaining: 9 });
+    await expect(limiter.consume('k')).resolves.toMatchObject({ allowed: true, remaining: 99 });
     expect(sent[0]?.slice(0, 1)).toEqual(['EVALSHA']);
     expect(sent[0]?.slice(3)).toEqual(['palisade:rl:rate-limit:k', '600000', '60000000', '1', '0']);
   });
@@ -142,7 +143,7 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
       '1',
       '5000000',
     ]);
-    calls[0]?.resolve(reply);
+    calls[0]?.resolve([1, 250_000, 1_700_000_000_250_000]); // allowed now
     await expect(p).resolves.toBe('ran');
   });
 
@@ -164,7 +165,7 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
     const paced = throttle({ store: redisStore({ client }), clock });
     const controller = new AbortController();
     const p = paced.execute(() => 'ran', { signal: controller.signal });
-    calls[0]?.resolve([1, 0, 500_000, 400_000, 1_700_000_000_500_000]);
+    calls[0]?.resolve([1, 60_400_000, 1_700_000_000_500_000]); // reserved 400 ms ahead
     await clock.advance(10);
     controller.abort(new Error('stop'));
     await expect(p).rejects.toThrow('stop');
