@@ -1,6 +1,11 @@
 // What the lab's services do per mode. The palisade configuration is the same in every scenario
 // (as it would be in production): only the fleet scenario adds a rate limit shared through Redis.
-import { type Policy, type PolicySpec, fallback, pipeline } from '@palisade/core';
+import { type EventListener, type Policy, type PolicySpec, fallback, fromSpec, pipeline } from '@palisade/core';
+import { bulkhead } from '@palisade/bulkhead';
+import { circuitBreaker } from '@palisade/circuit-breaker';
+import { hedge } from '@palisade/hedge';
+import { retry } from '@palisade/retry';
+import { timeout } from '@palisade/timeout';
 import { resilience as expressResilience } from '@palisade/express';
 import { createFetch } from '@palisade/fetch';
 import { resilience as honoResilience } from '@palisade/hono';
@@ -37,10 +42,10 @@ export const OUTBOUND_SPEC: PolicySpec = {
   hedge: { delayMs: { percentile: 95, minMs: 15, maxMs: 500 } },
   circuitBreaker: {
     failureRateThreshold: 0.5,
-    minimumCalls: 20,
-    window: { kind: 'time', ms: 2_000 },
-    openMs: 500,
-    halfOpenMaxCalls: 3,
+    minimumCalls: 10,
+    window: { kind: 'count', size: 20 },
+    openMs: 1_000,
+    halfOpenMaxCalls: 2,
   },
   attemptTimeout: '600ms',
 };
@@ -61,7 +66,7 @@ export interface PalisadeService {
 }
 
 /** A shared fleet-wide pace for the upstream's quota, when the fleet scenario runs (Redis). */
-async function fleetLimit(): Promise<Policy | undefined> {
+async function fleetLimit(onEvent: EventListener): Promise<Policy | undefined> {
   if (process.env.SCENARIO !== 'fleet') return undefined;
   const [{ throttle }, { redisStore }, { Redis }] = await Promise.all([
     import('@palisade/rate-limit'),
@@ -74,6 +79,7 @@ async function fleetLimit(): Promise<Policy | undefined> {
   });
   return throttle({
     name: 'upstream-quota',
+    onEvent,
     limit: 36,
     windowMs: 1_000,
     burst: 4,
@@ -86,9 +92,20 @@ async function fleetLimit(): Promise<Policy | undefined> {
 export async function palisadeService(upstream: string): Promise<PalisadeService> {
   const metrics = createMetrics();
   const host = new URL(upstream).host;
-  const quota = await fleetLimit();
+  const quota = await fleetLimit(metrics.onEvent);
+  // With a fleet quota, the shared pace goes innermost: it counts every call that reaches the
+  // upstream, retries and hedges included.
+  const route: Policy | PolicySpec = quota
+    ? pipeline(
+        fromSpec(OUTBOUND_SPEC, {
+          factories: { bulkhead, timeout, retry, hedge, circuitBreaker },
+          onEvent: metrics.onEvent,
+        }),
+        quota,
+      )
+    : OUTBOUND_SPEC;
   const fetchWithPolicies = createFetch({
-    routes: { [`GET ${host}/data/:id`]: OUTBOUND_SPEC },
+    routes: { [`GET ${host}/data/:id`]: route },
     onEvent: metrics.onEvent,
   });
   // Serve the last good answer, marked stale, when the upstream cannot answer (open circuit,
@@ -102,11 +119,10 @@ export async function palisadeService(upstream: string): Promise<PalisadeService
       return { status: 200, body: { ...(last as object), stale: true } };
     },
   });
-  const outer = quota ? pipeline(stale, quota) : stale;
 
   const outbound: Outbound = async (id, signal) => {
     try {
-      return await outer.execute(
+      return await stale.execute(
         async (ctx) => {
           const res = await fetchWithPolicies(`${upstream}/data/${id}`, { signal: ctx.signal });
           const body = (await res.json()) as unknown;
