@@ -4,7 +4,7 @@
 // same table. `npm run sim:concurrency`; `test/sim.test.ts` in @palisade/bulkhead asserts the goals.
 import { bulkhead, concurrencyLimit } from '@palisade/bulkhead';
 import { BulkheadRejectedError, type Policy, TimeoutError, noop } from '@palisade/core';
-import { FakeClock } from '@palisade/core/testing';
+import { FakeClock, seededRandom } from '@palisade/core/testing';
 
 /** Which limiter sits in front of the dependency. */
 export type SimLimiter = 'none' | 'aimd' | 'gradient' | 'vegas' | { fixed: number };
@@ -45,18 +45,6 @@ export interface SimRow {
   meanLimit: number | undefined;
 }
 
-/** mulberry32: a small, fast, seeded PRNG in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 const label = (limiter: SimLimiter): string =>
   typeof limiter === 'string' ? (limiter === 'none' ? 'no limit' : limiter) : `bulkhead(${limiter.fixed})`;
 
@@ -77,7 +65,7 @@ export async function simulate(options: SimOptions): Promise<SimRow> {
   const workers = options.workers ?? 4;
   const serviceMs = options.serviceMs ?? 10;
   const timeoutMs = options.timeoutMs ?? 1_000;
-  const random = prng(options.seed ?? 42);
+  const random = seededRandom(options.seed ?? 42);
   const exp = (mean: number) => -mean * Math.log(1 - random());
   const clock = new FakeClock();
   const endAt = seconds * 1_000;

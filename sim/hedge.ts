@@ -14,7 +14,7 @@
 // Seeded: the same seed prints the same tables. Each attempt's draws derive from (seed, call,
 // attempt), so every configuration sees the same primaries (common random numbers).
 import type { Context, Policy } from '@palisade/core';
-import { FakeClock } from '@palisade/core/testing';
+import { FakeClock, seededRandom } from '@palisade/core/testing';
 import { type HedgeOptions, hedge } from '@palisade/hedge';
 
 /** One row of a printed table. */
@@ -69,23 +69,11 @@ function mix(a: number, b: number, c: number): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
-/** mulberry32: a fast, good-enough 32-bit generator. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 const STALL_PROBABILITY = 0.01;
 
 /** One attempt: lognormal(median 10 ms, sigma 0.25) plus, 1% of the time, a 200-2,000 ms stall. */
 function drawAttempt(seed: number, call: number, attempt: number) {
-  const random = generator(mix(seed, call, attempt));
+  const random = seededRandom(mix(seed, call, attempt));
   const u1 = random() || Number.MIN_VALUE;
   const u2 = random();
   const normal = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
@@ -156,7 +144,7 @@ async function drive(
         },
       })
     : undefined;
-  const arrivals = generator(mix(seed, 0x5eed, 0));
+  const arrivals = seededRandom(mix(seed, 0x5eed, 0));
   const arrive = () => {
     const call = started++;
     const start = clock.now();

@@ -7,7 +7,7 @@
 // Driven by FakeClock and a seeded PRNG (see sim/retry.ts).
 import { FakeClock } from '@palisade/core/testing';
 import { type Jitter, exponential, retry } from '@palisade/retry';
-import { prng } from './retry.js';
+import { seededRandom } from '@palisade/core/testing';
 
 export interface ContentionOptions {
   jitter: Jitter;
@@ -30,7 +30,7 @@ class Conflict extends Error {}
 
 async function race(jitter: Jitter, clients: number, seed: number): Promise<{ calls: number; completionMs: number }> {
   const clock = new FakeClock();
-  const random = prng(seed);
+  const random = seededRandom(seed);
   // |N(10, 2)| by Box–Muller
   const networkMs = () => Math.abs(10 + 2 * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
   const policy = retry({

@@ -6,7 +6,7 @@
 // and a seeded PRNG: every run prints the same tables. `npm run sim:retry` prints this table and
 // the contention model's (sim/retry-contention.ts); packages/retry/test/sim.test.ts asserts the goals.
 import type { Clock } from '@palisade/core';
-import { FakeClock } from '@palisade/core/testing';
+import { FakeClock, seededRandom } from '@palisade/core/testing';
 import { type RetryBudget, retry } from '@palisade/retry';
 import { formatContentionTable, runContentionSim } from './retry-contention.js';
 
@@ -36,18 +36,6 @@ export interface LoadRow {
   load: number;
   /** Requests that ended in success, in percent. */
   successPercent: number;
-}
-
-/** mulberry32: a small, fast, seeded PRNG in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /**
@@ -109,8 +97,8 @@ class Unavailable extends Error {}
 export async function simulateLoad(options: LoadSimOptions): Promise<LoadRow> {
   const { strategy, failurePercent, rps = 1_000, seconds = 20, warmupSeconds = 10, seed = 42 } = options;
   const clock = new FakeClock();
-  const random = prng(seed);
-  const jitter = prng(seed + 1);
+  const random = seededRandom(seed);
+  const jitter = seededRandom(seed + 1);
   const common = { clock, random: jitter };
   const policy =
     strategy === 'none'

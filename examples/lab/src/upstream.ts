@@ -1,7 +1,8 @@
 // The fault-injecting upstream: a plain node:http server whose faults are set at run time through
 // POST /__faults. It counts every request that reaches it (the load the services put on it).
 import { createServer } from 'node:http';
-import { lognormal, seededRandom } from './random.js';
+import { seededRandom } from '@palisade/core/testing';
+import { lognormal } from './random.js';
 
 /** What the upstream does to each request. */
 export interface Faults {

@@ -1,2 +1,3 @@
 export { FakeClock } from './fake-clock.js';
 export type { FakeClockOptions } from './fake-clock.js';
+export { seededRandom } from './seeded-random.js';
