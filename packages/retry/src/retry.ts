@@ -156,6 +156,49 @@ function recover<T>(
   return retrying(p, fn, options, first, start);
 }
 
+// The handlers of attempt 1 are made in these two functions, not in `execute`: its own frame then
+// holds no captured variables, and the lean path allocates one small closure, not the context of
+// every variable either handler might need. (Closures written inline: a named one would cost a
+// `name` definition per call under esbuild's keepNames, as in tsx and vitest.)
+
+/** Attempt 1 when success needs nothing done: only a failure is looked at. */
+function onFailure<T>(
+  p: NormalizedRetryOptions,
+  fn: Fn<T>,
+  options: ExecuteOptions | undefined,
+  ctx: PolicyContext,
+  promise: Promise<T>,
+  start: number,
+): Promise<T> {
+  return promise.then(undefined, (error: unknown) => recover(p, fn, options, ctx, error, start));
+}
+
+/** Attempt 1 judged either way (events, `retryOn` values, a caller signal to race). */
+function judged<T>(
+  p: NormalizedRetryOptions,
+  fn: Fn<T>,
+  options: ExecuteOptions | undefined,
+  ctx: PolicyContext,
+  promise: Promise<T>,
+  start: number,
+): Promise<T> {
+  const call = promise.then(
+    (value) => {
+      let first: Attempt<T>;
+      try {
+        first = succeededAttempt(p, options, ctx, value);
+      } finally {
+        ctx.dispose();
+      }
+      if (first.retry) return retrying(p, fn, options, first, start);
+      return settle(p, options, first, start);
+    },
+    (error: unknown) => recover(p, fn, options, ctx, error, start),
+  );
+  const caller = callerSignal(options);
+  return caller === undefined ? call : raceCaller(caller, call);
+}
+
 /**
  * Retries a failed call with backoff and jitter, within a retry budget. `maxAttempts` counts the
  * first call; `retryOn` picks what is worth retrying (errors except palisade's own rejections, by
@@ -195,30 +238,14 @@ export function retry(options?: RetryOptions): RetryPolicy {
       } catch (error) {
         promise = Promise.reject(error);
       }
-      // Closures written inline: a named one would cost a `name` definition per call under
-      // esbuild's keepNames (tsx, vitest).
       // With no parent signal, ctx never listens to anything: success needs no disposal.
       if (
         lean &&
         (executeOptions === undefined || (!isPolicyContext(executeOptions) && executeOptions.signal === undefined))
       ) {
-        return promise.then(undefined, (error: unknown) => recover(p, fn, executeOptions, ctx, error, start));
+        return onFailure(p, fn, executeOptions, ctx, promise, start);
       }
-      const call = promise.then(
-        (value) => {
-          let first: Attempt<T>;
-          try {
-            first = succeededAttempt(p, executeOptions, ctx, value);
-          } finally {
-            ctx.dispose();
-          }
-          if (first.retry) return retrying(p, fn, executeOptions, first, start);
-          return settle(p, executeOptions, first, start);
-        },
-        (error: unknown) => recover(p, fn, executeOptions, ctx, error, start),
-      );
-      const caller = callerSignal(executeOptions);
-      return caller === undefined ? call : raceCaller(caller, call);
+      return judged(p, fn, executeOptions, ctx, promise, start);
     },
   };
 }
