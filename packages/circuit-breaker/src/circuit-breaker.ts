@@ -43,6 +43,15 @@ const classify = (isFailure: (outcome: CircuitOutcome) => boolean, ok: boolean, 
   }
 };
 
+interface PlainHandlers {
+  readonly s: CircuitState;
+  readonly ok: (value: unknown) => unknown;
+  readonly fail: (error: unknown) => never;
+}
+
+/** What a plain call (no options) is settled with: no key, never aborted. Never handed to `fn`. */
+const PLAIN: Context = toContext(undefined);
+
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 
@@ -58,11 +67,50 @@ class Breaker extends CircuitMachine implements CircuitBreakerPolicy {
       if (rejection !== undefined) return Promise.reject(rejection);
     }
     const c = this.c;
+    if (options === undefined && !c.timed) return this.#plain(fn);
     const start = c.timed ? c.clock.now() : 0;
     const ctx = toContext(options);
     const caller = callerSignal(options);
     if (caller === undefined) return this.#run(fn, ctx, this.s, start);
     return this.#race(fn, ctx, this.s, start, caller);
+  }
+
+  /**
+   * The outcome handlers of plain calls in the state they were made for (one field: a keyed
+   * breaker, which never makes plain calls, pays 4 bytes for it).
+   */
+  #plainHandlers: PlainHandlers | undefined = undefined;
+
+  /**
+   * The common call: no options, so no key, no signal and nothing to abort; untimed. Its outcome
+   * handlers depend on nothing but the state it started in, so they are made once per state, not
+   * twice per call.
+   */
+  #plain<T>(fn: (ctx: Context) => Promise<T> | T): Promise<T> {
+    const s = this.s;
+    let result: Promise<T> | T;
+    try {
+      result = fn(toContext(undefined));
+    } catch (error) {
+      this.#settle(s, PLAIN, 0, false, error);
+      return Promise.reject(error);
+    }
+    if (!(result instanceof Promise)) return this.#run(() => result, PLAIN, s, 0);
+    let handlers = this.#plainHandlers;
+    if (handlers === undefined || handlers.s !== s) {
+      handlers = this.#plainHandlers = {
+        s,
+        ok: (value) => {
+          this.#settle(s, PLAIN, 0, true, value);
+          return value;
+        },
+        fail: (error) => {
+          this.#settle(s, PLAIN, 0, false, error);
+          throw error;
+        },
+      };
+    }
+    return result.then(handlers.ok as (value: T) => T, handlers.fail);
   }
 
   /** Runs `fn` and records its outcome before the caller resumes; errors pass through unchanged. */
