@@ -131,7 +131,9 @@ class CountWindow implements SlidingWindow {
 
 /**
  * Counts of the last `ms`, in `buckets` buckets of `ms / buckets` each: per-bucket calls, failures
- * and slow calls in three arrays, each allocated on its first non-zero count.
+ * and slow calls in three arrays. While every counted call sits in the newest bucket (a key that
+ * saw one burst, then went idle), the totals are that bucket's counts and no array exists; each
+ * array is made when a second bucket comes into play (and dropped when the window empties).
  */
 class TimeWindow implements SlidingWindow {
   readonly buckets: number;
@@ -156,19 +158,20 @@ class TimeWindow implements SlidingWindow {
 
   record(failed: boolean, slow: boolean, now: number): void {
     this.expire(now);
+    this.calls++;
+    if (failed) this.failures++;
+    if (slow) this.slowCalls++;
+    const calls = this.#calls;
+    if (calls === undefined) return; // all in the newest bucket: the totals say it all
     // A clock that went backwards records into the newest bucket.
     const slot = this.#head % this.buckets;
-    const calls = (this.#calls ??= zeros(this.buckets));
-    this.calls++;
     calls[slot] = (calls[slot] as number) + 1;
     if (failed) {
       const failures = (this.#failed ??= zeros(this.buckets));
-      this.failures++;
       failures[slot] = (failures[slot] as number) + 1;
     }
     if (slow) {
       const slowCalls = (this.#slow ??= zeros(this.buckets));
-      this.slowCalls++;
       slowCalls[slot] = (slowCalls[slot] as number) + 1;
     }
   }
@@ -184,7 +187,16 @@ class TimeWindow implements SlidingWindow {
       this.reset();
       return;
     }
-    const calls = this.#calls as number[];
+    let calls = this.#calls;
+    if (calls === undefined) {
+      // Everything counted so far is in the bucket `head`, about to become an older one.
+      const slot = head % this.buckets;
+      calls = this.#calls = zeros(this.buckets);
+      calls[slot] = this.calls;
+      if (this.failures !== 0) (this.#failed = zeros(this.buckets))[slot] = this.failures;
+      if (this.slowCalls !== 0) (this.#slow = zeros(this.buckets))[slot] = this.slowCalls;
+      return; // the buckets after `head` up to `bucket` are empty already
+    }
     const failed = this.#failed;
     const slow = this.#slow;
     for (let b = head + 1; b <= bucket; b++) {
@@ -204,8 +216,7 @@ class TimeWindow implements SlidingWindow {
 
   reset(): void {
     this.calls = this.failures = this.slowCalls = 0;
-    this.#calls?.fill(0);
-    this.#failed = this.#slow = undefined;
+    this.#calls = this.#failed = this.#slow = undefined;
   }
 }
 
