@@ -131,7 +131,7 @@ class HedgeCall<T> {
       this.closed = true;
       return;
     }
-    if (!budget.tryHedge(now)) {
+    if ((this.histogram?.queueing === true && policy.budgetPercent < 100) || !budget.tryHedge(now)) {
       this.closed = true;
       if (policy.emit) policy.emit({ type: 'hedge.budget-exhausted', key: parent?.key });
       return;

@@ -13,6 +13,18 @@ export const HALF_WINDOW = 1_024;
 export const MIN_SAMPLES = 20;
 /** The cached percentile is recomputed after this many new latencies. */
 const REFRESH_EVERY = 16;
+/**
+ * The median may reach this multiple of its floor (the lowest median seen, see {@link FLOOR_RISE})
+ * before the dependency counts as queueing and hedges stop: a hedge sent into a queue only
+ * lengthens it.
+ */
+export const QUEUEING_FACTOR = 2;
+/**
+ * The floor rises by this share at every refresh, so that a dependency that became slower for
+ * good is re-baselined (it doubles in ~11,000 calls) while an overload lasting a few thousand calls
+ * is still seen as one.
+ */
+const FLOOR_RISE = 1 / 1_024;
 
 /** Upper edge of bucket `i`, in ms. */
 const upperEdge = (i: number): number => 2 ** ((i + 1) / PER_OCTAVE + MIN_LOG2);
@@ -32,6 +44,10 @@ export class LatencyHistogram {
   #previousCount = 0;
   #sinceRefresh = 0;
   #cached: number | undefined = undefined;
+  /** The lowest trusted median seen, rising by {@link FLOOR_RISE} per refresh. */
+  #floor = Number.POSITIVE_INFINITY;
+  /** The median is over {@link QUEUEING_FACTOR} × its floor (as of the last refresh). */
+  #queueing = false;
   readonly #settings: NormalizedAdaptiveDelay;
 
   constructor(settings: NormalizedAdaptiveDelay) {
@@ -87,8 +103,21 @@ export class LatencyHistogram {
       // Not cached until trusted, so the first trusted value is used as soon as it exists.
       if (value === undefined) return maxMs;
       this.#cached = Math.min(Math.max(value, minMs), maxMs);
+      const median = this.percentile(50) as number;
+      const floor = Math.min(median, this.#floor * (1 + FLOOR_RISE));
+      this.#floor = floor;
+      this.#queueing = median > floor * QUEUEING_FACTOR;
     }
     return this.#cached;
+  }
+
+  /**
+   * True while the median latency is over {@link QUEUEING_FACTOR} times its floor: the whole
+   * distribution moved up, as it does when the dependency queues under load, and a hedge would
+   * add to the queue rather than route around one slow call.
+   */
+  get queueing(): boolean {
+    return this.#queueing;
   }
 }
 

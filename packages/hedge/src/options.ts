@@ -50,7 +50,11 @@ export interface HedgeOptions extends PolicyOptions {
    * Cap on hedges as a percentage (0–100) of the hedgeable calls in the last 10 s, plus a reserve
    * of one hedge per second so that light traffic can hedge. Past it no hedge is sent (a
    * `hedge.budget-exhausted` event says so), so an overload degrades to plain calls instead of
-   * adding load. `0` turns hedging off; `100` with `maxHedges: 1` never binds.
+   * adding load. With an adaptive `delayMs`, the budget also sends no hedge while the dependency
+   * is queueing — its median latency over twice its recent floor — since a hedge sent into a
+   * queue lengthens it for every caller (servers that finish abandoned work pay twice). `0` turns
+   * hedging off; `100` turns the budget off (with `maxHedges: 1` it never binds, and the queueing
+   * check is skipped).
    * @default 10
    */
   budgetPercent?: number;

@@ -336,6 +336,41 @@ describe('adaptive delay', () => {
     expect(h.currentDelayMs()).toBeLessThan(5.3);
   });
 
+  it('sends no hedge while the dependency queues (median over twice its floor), unless the budget is off', async () => {
+    const clock = new FakeClock();
+    const { events, onEvent } = collect();
+    const budgeted = hedge({ delayMs: { percentile: 90 }, clock, onEvent });
+    const unbudgeted = hedge({ delayMs: { percentile: 90 }, budgetPercent: 100, clock });
+    for (const h of [budgeted, unbudgeted]) await run(h, clock, 200, 10);
+    // Every call now takes 3x as long: the whole distribution moved, as under queueing. Once the
+    // median has followed (half of the window), hedging stops with the budget and goes on without.
+    for (const h of [budgeted, unbudgeted]) await run(h, clock, 300, 30);
+    events.length = 0;
+    const { fn, attempts } = replicas(clock, [{ ms: 1_000 }, { ms: 30 }]);
+    const p = budgeted.execute(fn);
+    await clock.advance(1_000);
+    await p;
+    expect(attempts).toHaveLength(1);
+    expect(events.map((e) => e.type)).toContain('hedge.budget-exhausted');
+    const other = replicas(clock, [{ ms: 1_000 }, { ms: 30 }]);
+    const q = unbudgeted.execute(other.fn);
+    await clock.advance(1_000);
+    await q;
+    expect(other.attempts).toHaveLength(2);
+  });
+
+  it('takes a lasting change of latency as the new normal and hedges again', async () => {
+    const clock = new FakeClock();
+    const h = hedge({ delayMs: { percentile: 90 }, clock });
+    await run(h, clock, 200, 10);
+    await run(h, clock, 16_000, 30); // the floor rises ~1/1024 per 16 calls: 3x in ~18,000 calls
+    const { fn, attempts } = replicas(clock, [{ ms: 1_000 }, { ms: 30 }]);
+    const p = h.execute(fn);
+    await clock.advance(1_000);
+    await p;
+    expect(attempts).toHaveLength(2);
+  });
+
   it('keeps a history per key', async () => {
     const clock = new FakeClock();
     const h = hedge({ delayMs: { percentile: 95 }, clock });

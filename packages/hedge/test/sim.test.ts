@@ -80,6 +80,17 @@ describe('simulation: overload (load rising from 60% to 95%)', () => {
       expect(adaptiveUncapped.extraPercent).toBeGreaterThan(20);
       expect(adaptive.extraPercent).toBeLessThan(10.5);
       expect(adaptive.p50).toBeLessThan(adaptiveUncapped.p50);
+      // With an adaptive delay the budget also stops hedging into a queue: near saturation the
+      // budgeted run sends next to no hedges and stays within 5% of the no-hedge p50, where the
+      // unbudgeted one climbs far above it.
+      for (const load of [90, 95]) {
+        const plain = find(rows, 'no hedge', load);
+        const budgeted = find(rows, 'adaptive p95, budget 10%', load);
+        const unbudgeted = find(rows, 'adaptive p95, no budget', load);
+        expect(budgeted.extraPercent, `at ${load}%`).toBeLessThan(5);
+        expect(budgeted.p50, `at ${load}%`).toBeLessThanOrEqual(plain.p50 * 1.05);
+        expect(unbudgeted.p50, `at ${load}%`).toBeGreaterThan(plain.p50 * 1.2);
+      }
     },
     SLOW,
   );
