@@ -2,6 +2,8 @@
 // (the first case) and against peers. Run on demand (npm run bench), never from tests.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export interface BenchCase {
   /** Row label, e.g. `palisade retry()` or `cockatiel retry`. */
@@ -76,12 +78,62 @@ export function saveResults(name: string, markdown: string): void {
   writeFileSync(new URL(`./results/${name}.md`, import.meta.url), markdown);
 }
 
-/** Heap used after a full GC, in bytes (run node with --expose-gc for exact numbers). */
-export function heapUsed(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc) {
-    gc();
-    gc();
+/**
+ * The runtime's `gc()`: the one `--expose-gc` gives (npm run bench passes it), or else one obtained
+ * by setting the flag at run time, so that a bench run with plain `npx tsx` measures the same way.
+ */
+export function gc(): () => void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (exposed) return exposed;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/**
+ * Bytes in use after a full GC: the JS heap plus array buffers (typed arrays over 64 bytes keep
+ * their contents off the heap, and a window or histogram may be one).
+ */
+export function heapAfterGc(): number {
+  const collect = gc();
+  const used = () => {
+    collect();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  // A GC may leave some garbage for the next one (pages swept concurrently, objects a GC keeps one
+  // more cycle): collect until two readings agree to 1 kB.
+  let last = used();
+  for (let i = 0; i < 10; i++) {
+    const now = used();
+    if (Math.abs(now - last) < 1024) return now;
+    last = now;
   }
-  return process.memoryUsage().heapUsed;
+  return last;
+}
+
+/**
+ * Bytes held per key: the growth of {@link heapAfterGc} while `count` keys are given their state,
+ * divided by `count`. `build` runs after the baseline (so whatever the structure allocates up front
+ * for `count` keys, like lru-cache's index arrays, is counted, and so is any state it gives the keys
+ * itself) and returns, or resolves to, the call that gives key `i` its state (awaited). Make key
+ * strings fresh in that call: each key's own string is part of its cost.
+ */
+export async function bytesPerKey(
+  count: number,
+  build: () => ((i: number) => unknown) | Promise<(i: number) => unknown>,
+): Promise<number> {
+  const before = heapAfterGc();
+  const fill = await build();
+  // One variable, cleared after the loop: the last value fill() returned (which may be the
+  // structure itself, like lru-cache's set()) must not outlive this measurement into the next.
+  let r: unknown;
+  for (let i = 0; i < count; i++) {
+    r = fill(i);
+    if (r instanceof Promise) await r;
+  }
+  r = undefined;
+  const after = heapAfterGc();
+  // `fill` holds the state: keep it reachable until measured.
+  if (typeof fill !== 'function') throw new Error('unreachable');
+  return (after - before) / count;
 }

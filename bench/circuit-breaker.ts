@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { circuitBreaker, keyed } from '@palisade/circuit-breaker';
 import { ConsecutiveBreaker, circuitBreaker as cockatielBreaker, handleAll } from 'cockatiel';
 import CircuitBreaker from 'opossum';
-import { compare } from './_harness.js';
+import { bytesPerKey, compare, heapAfterGc } from './_harness.js';
 
 const KEYS = 100_000;
 
@@ -24,15 +24,6 @@ const timerHook = createHook({
 });
 const timers = (): number => liveTimers.size;
 
-/** Bytes of heap plus array buffers (typed arrays may live off-heap). */
-const used = (): number => {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  gc?.();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-};
-
 interface MemoryRow {
   name: string;
   bytesPerBreaker: number;
@@ -42,7 +33,7 @@ interface MemoryRow {
 
 /** CPU used by this process while it sits idle for `ms` (timers of idle breakers show up here). */
 async function idleCpu(ms: number): Promise<number> {
-  used(); // collect first, so that GC work is not counted as idle cost
+  heapAfterGc(); // collect first, so that GC work is not counted as idle cost
   await new Promise((resolve) => setTimeout(resolve, 100));
   const start = process.cpuUsage();
   await new Promise((resolve) => setTimeout(resolve, ms));
@@ -51,22 +42,15 @@ async function idleCpu(ms: number): Promise<number> {
 }
 
 async function measure(name: string, count: number, build: () => (i: number) => Promise<unknown>): Promise<MemoryRow> {
-  const keys = Array.from({ length: count }, (_, i) => `host-${i}.example.com`);
-  const before = used();
   const timersBefore = timers();
-  const call = build();
-  for (let i = 0; i < count; i++) await call(i);
-  const after = used();
-  const timersAfter = timers();
-  const row = {
+  // Every build below keeps its breakers in a variable of memory(), so they outlive this call.
+  const bytesPerBreaker = await bytesPerKey(count, build);
+  return {
     name,
-    bytesPerBreaker: (after - before) / count,
-    liveTimers: timersAfter - timersBefore,
+    bytesPerBreaker,
+    liveTimers: timers() - timersBefore,
     idleCpuPercent: await idleCpu(2_000),
   };
-  // keep everything reachable until measured
-  if (keys.length !== count || typeof call !== 'function') throw new Error('unreachable');
-  return row;
 }
 
 async function memory(): Promise<void> {
