@@ -1,5 +1,5 @@
 import { type Clock, DEADLINE_HEADER, parseDeadlineHeader, systemClock } from '@palisade/core';
-import { runWithDeadline } from '@palisade/fetch';
+import { runWithDeadline } from '@palisade/core/deadline';
 import type { Request } from 'express';
 
 /** Reads the inbound deadline header (`palisade-deadline-ms`, sent by an upstream `createFetch`). */
@@ -11,5 +11,5 @@ export function inboundDeadlineReader(clock: Clock | undefined): (req: Request) 
   };
 }
 
-/** Runs the rest of the chain with the request's deadline as the ambient one of `@palisade/fetch`. */
+/** Runs the rest of the chain with the request's deadline as the ambient one that `createFetch` reads. */
 export const withDeadline = (deadline: number, fn: () => void): void => runWithDeadline(deadline, fn);

@@ -18,7 +18,7 @@ export interface ExpressTimeoutOptions extends TimeoutOptions, ExpressOptions {
  * Answers 504 (problem+json) when the rest of the chain has not responded within `ms` (or by the
  * inbound deadline, if sooner), and aborts the handler's signal (`req.signal`,
  * `res.locals.palisade.signal`) so its work stops; whatever it writes afterwards is dropped. The
- * rest of the chain runs with the request's deadline as `@palisade/fetch`'s ambient deadline, so
+ * rest of the chain runs with the request's deadline as the ambient deadline (`@palisade/core/deadline`), so
  * outbound `createFetch` calls end by then and pass the time left on.
  *
  * @example

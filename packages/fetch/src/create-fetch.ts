@@ -8,7 +8,7 @@ import {
   formatDeadlineHeader,
 } from '@palisade/core';
 import { timeout } from '@palisade/timeout';
-import { currentDeadline } from './deadline-context.js';
+import { currentDeadline } from '@palisade/core/deadline';
 import { HttpStatusError } from './http-status-error.js';
 import { isIdempotent } from './idempotency.js';
 import { type CreateFetchOptions, PKG, normalizeFetchOptions } from './options.js';

@@ -23,7 +23,7 @@ describe('runWithDeadline() / currentDeadline()', () => {
   it('returns what fn returns, and refuses a deadline that is not a number', () => {
     expect(runWithDeadline(1, () => 'x')).toBe('x');
     expect(() => runWithDeadline(Number.NaN, () => 0)).toThrow(
-      /@palisade\/fetch: "deadline" must be epoch milliseconds \(got NaN\)/,
+      /@palisade\/core: "deadline" must be epoch milliseconds \(got NaN\)/,
     );
     expect(() => runWithDeadline('soon' as never, () => 0)).toThrow(TypeError);
   });

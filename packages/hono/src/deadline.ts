@@ -4,8 +4,8 @@ import { requestHeader } from './request-header.js';
 
 /**
  * Runs `fn` with `deadline` (epoch ms) as the ambient deadline of outbound calls: pass
- * `runWithDeadline` from `@palisade/fetch` (which uses `AsyncLocalStorage`) on runtimes that have
- * it. This package imports nothing runtime-specific, so it does not reach for it itself.
+ * `runWithDeadline` from `@palisade/core/deadline` (which uses `AsyncLocalStorage`) on runtimes
+ * that have it. This package imports nothing runtime-specific, so it does not reach for it itself.
  */
 export type RunWithDeadline = <T>(deadline: number, fn: () => T) => T;
 

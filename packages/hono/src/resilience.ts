@@ -46,7 +46,7 @@ export interface HonoResilienceOptions extends InboundRoutesOptions<Context>, Ho
    * @default true
    */
   deadlineHeader?: boolean;
-  /** `runWithDeadline` from `@palisade/fetch`, for routes with a timeout (see `timeout`). @default undefined */
+  /** `runWithDeadline` from `@palisade/core/deadline`, for routes with a timeout (see `timeout`). @default undefined */
   runWithDeadline?: RunWithDeadline;
 }
 

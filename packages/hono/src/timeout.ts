@@ -15,10 +15,10 @@ export interface HonoTimeoutOptions extends TimeoutOptions, HonoOptions {
   deadlineHeader?: boolean;
   /**
    * Makes the request's deadline the ambient one of outbound `createFetch` calls: pass
-   * `runWithDeadline` from `@palisade/fetch` (it needs `AsyncLocalStorage`: Node, Bun, Deno,
+   * `runWithDeadline` from `@palisade/core/deadline` (it needs `AsyncLocalStorage`: Node, Bun, Deno,
    * Workers with `nodejs_als`). Without it the deadline is still in `c.get('palisade').deadline`.
    * @default undefined
-   * @example import { runWithDeadline } from '@palisade/fetch'; timeout({ ms: '2s', runWithDeadline })
+   * @example import { runWithDeadline } from '@palisade/core/deadline'; timeout({ ms: '2s', runWithDeadline })
    */
   runWithDeadline?: RunWithDeadline;
 }

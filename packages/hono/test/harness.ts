@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
-import { runWithDeadline } from '@palisade/fetch';
+import { runWithDeadline } from '@palisade/core/deadline';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { AppDef, Harness, Running } from '../../express/test/suite.js';
 import { type PalisadeEnv, circuitBreaker, concurrencyLimit, rateLimit, resilience, timeout } from '../src/index.js';

@@ -21,7 +21,11 @@ function importGraph(entry: string): Map<string, string[]> {
     graph.set(file, specifiers);
     for (const spec of specifiers) {
       if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
-      else if (spec.startsWith('@palisade/')) visit(resolve(root, spec.slice('@palisade/'.length), 'src/index.ts'));
+      else if (spec.startsWith('@palisade/')) {
+        // `@palisade/core` → core/src/index.ts; a subpath such as `@palisade/core/deadline` → core/src/deadline/index.ts
+        const [name, ...subpath] = spec.slice('@palisade/'.length).split('/');
+        visit(resolve(root, name as string, 'src', ...subpath, 'index.ts'));
+      }
     }
   };
   visit(entry);

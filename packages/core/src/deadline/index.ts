@@ -1,0 +1,1 @@
+export { runWithDeadline, currentDeadline } from './ambient-deadline.js';
