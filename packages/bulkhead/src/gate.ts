@@ -14,6 +14,8 @@ import {
   isPolicyContext,
   timerQueue,
   toContext,
+  offAbort,
+  onAbort,
 } from '@palisade/core';
 import { QueueNode, WaiterQueue } from './queue.js';
 
@@ -70,7 +72,7 @@ class Call extends QueueNode {
     const signal = this.signal;
     if (signal) {
       this.signal = undefined;
-      signal.removeEventListener('abort', this);
+      offAbort(signal, this);
     }
     this.ownContext?.dispose();
     this.ownContext = undefined;
@@ -164,7 +166,7 @@ export class Gate {
       call.reject = reject;
     });
     call.signal = signal;
-    signal.addEventListener('abort', call);
+    onAbort(signal, call);
     this.#start(call);
     return promise;
   }
@@ -182,7 +184,7 @@ export class Gate {
     const signal = options?.signal;
     if (signal) {
       call.signal = signal;
-      signal.addEventListener('abort', call);
+      onAbort(signal, call);
     }
     const { emit } = this.#config;
     if (emit) emit({ type: 'bulkhead.queued', key: options?.key, queued: this.#queue.size });
@@ -237,7 +239,7 @@ export class Gate {
     // A running call keeps its own Context until fn ends: fn may be about to see its signal abort.
     const signal = call.signal;
     call.signal = undefined;
-    signal?.removeEventListener('abort', call);
+    if (signal) offAbort(signal, call);
     call.settle(false, reason);
   }
 

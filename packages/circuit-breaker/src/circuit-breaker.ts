@@ -8,6 +8,8 @@ import {
   isAborted,
   isRejection,
   toContext,
+  offAbort,
+  onAbort,
 } from '@palisade/core';
 import { type CircuitBreakerOptions, type CircuitOutcome, breakerConfig, isErrorOutcome } from './options.js';
 import {
@@ -151,25 +153,25 @@ class Breaker extends CircuitMachine implements CircuitBreakerPolicy {
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let done = false;
-      const onAbort = () => {
+      const aborted = () => {
         if (done) return;
         done = true;
         this.neither(s);
         reject(caller.reason);
       };
-      caller.addEventListener('abort', onAbort);
+      onAbort(caller, aborted);
       invoke(fn, ctx).then(
         (value) => {
           if (done) return;
           done = true;
-          caller.removeEventListener('abort', onAbort);
+          offAbort(caller, aborted);
           this.#settle(s, ctx, start, true, value);
           resolve(value);
         },
         (error: unknown) => {
           if (done) return;
           done = true;
-          caller.removeEventListener('abort', onAbort);
+          offAbort(caller, aborted);
           this.#settle(s, ctx, start, false, error);
           reject(error);
         },

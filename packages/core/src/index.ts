@@ -35,8 +35,17 @@ export { parseDuration, toMilliseconds, describe } from './duration.js';
 export type { Duration } from './duration.js';
 export { createValidator, optionsObject } from './validate.js';
 export type { OptionValidator, NumberBounds } from './validate.js';
-export { createContext, toContext, isPolicyContext, isAborted, abortReason, callerSignal } from './signal.js';
-export type { PolicyContext } from './signal.js';
+export {
+  createContext,
+  toContext,
+  isPolicyContext,
+  isAborted,
+  abortReason,
+  callerSignal,
+  onAbort,
+  offAbort,
+} from './signal.js';
+export type { PolicyContext, AbortListener } from './signal.js';
 export { fromSpec, SPEC_ORDER } from './spec.js';
 export type {
   PolicySpec,

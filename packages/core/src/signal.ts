@@ -17,6 +17,68 @@ export interface PolicyContext extends Context {
   dispose(): void;
 }
 
+/** What {@link onAbort} calls: an object with `handleEvent()` (no closure needed) or a function. */
+export type AbortListener = { handleEvent(): void } | (() => void);
+
+/**
+ * Every palisade listener of one signal, behind ONE listener on the signal itself. On Node, adding
+ * and removing an `abort` listener costs ~330 ns (an array push and swap-remove here, ~25 ns), and
+ * a pipeline used to add one per policy (timeout, retry, breaker, bulkhead ... each racing the
+ * caller): now the first one pays it and the others share it. The runtime listener goes when the
+ * last palisade listener does, so nothing stays on a caller's signal after a call.
+ */
+class AbortFanout {
+  readonly listeners: AbortListener[] = [];
+  constructor(readonly signal: AbortSignal) {}
+
+  handleEvent(): void {
+    const listeners = this.listeners.splice(0);
+    this.signal.removeEventListener('abort', this);
+    for (const listener of listeners) {
+      try {
+        if (typeof listener === 'function') listener();
+        else listener.handleEvent();
+      } catch (error) {
+        // As EventTarget does: one listener's throw neither stops the others nor is swallowed.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}
+
+const fanouts = new WeakMap<AbortSignal, AbortFanout>();
+
+/**
+ * Calls `listener` once when `signal` aborts, unless {@link offAbort} removed it first. Meant for
+ * a signal that is not aborted yet (check `signal.aborted` first). Many listeners on one signal
+ * share one runtime listener.
+ */
+export function onAbort(signal: AbortSignal, listener: AbortListener): void {
+  let fanout = fanouts.get(signal);
+  if (fanout === undefined) {
+    fanout = new AbortFanout(signal);
+    fanouts.set(signal, fanout);
+  }
+  const { listeners } = fanout;
+  if (listeners.length === 0) signal.addEventListener('abort', fanout);
+  listeners.push(listener);
+}
+
+/** Removes a listener added with {@link onAbort} (a no-op when it is not there any more). */
+export function offAbort(signal: AbortSignal, listener: AbortListener): void {
+  const fanout = fanouts.get(signal);
+  if (fanout === undefined) return;
+  const { listeners } = fanout;
+  // The newest listener is usually the one leaving (calls nest): search from the end.
+  const index = listeners.lastIndexOf(listener);
+  if (index < 0) return;
+  const last = listeners.pop() as AbortListener;
+  if (index < listeners.length) listeners[index] = last;
+  if (listeners.length === 0) signal.removeEventListener('abort', fanout);
+}
+
 /**
  * The Context implementation. Its `signal` is created on first read and only then linked to the
  * parent's, so a pipeline whose `fn` never reads the signal creates no AbortController, listener
@@ -89,7 +151,7 @@ class CallContext implements PolicyContext {
         return;
       }
       this.#link = parentSignal;
-      parentSignal.addEventListener('abort', this);
+      onAbort(parentSignal, this);
     }
   }
 
@@ -139,7 +201,7 @@ class CallContext implements PolicyContext {
     if (link === undefined) return;
     this.#link = undefined;
     if (link instanceof CallContext) link.#release(this);
-    else link.removeEventListener('abort', this);
+    else offAbort(link, this);
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { abortReason, callerSignal, createContext, isAborted, toContext } from '../src/signal.js';
+import { abortReason, callerSignal, createContext, isAborted, offAbort, onAbort, toContext } from '../src/signal.js';
 
 describe('Context signals', () => {
   it('creates no signal until read, and then follows the parent', () => {
@@ -119,5 +119,43 @@ describe('Context signals', () => {
     parent.abort('stop');
     expect(s1.aborted).toBe(false);
     expect(s2.reason).toBe('stop');
+  });
+});
+
+describe('onAbort / offAbort', () => {
+  it('puts many listeners behind one runtime listener, removed with the last of them', async () => {
+    const { getEventListeners } = await import('node:events');
+    const controller = new AbortController();
+    const { signal } = controller;
+    const calls: string[] = [];
+    const a = () => calls.push('a');
+    const b = { handleEvent: () => calls.push('b') };
+    onAbort(signal, a);
+    onAbort(signal, b);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+    offAbort(signal, a);
+    offAbort(signal, a); // twice: harmless
+    expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+    offAbort(signal, b);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+    controller.abort('gone');
+    expect(calls).toEqual([]);
+  });
+
+  it('calls every listener once, in order, even when one throws; the throw is reported, not swallowed', async () => {
+    const controller = new AbortController();
+    const calls: string[] = [];
+    const boom = new Error('listener failed');
+    onAbort(controller.signal, () => calls.push('first'));
+    onAbort(controller.signal, () => {
+      throw boom;
+    });
+    onAbort(controller.signal, { handleEvent: () => calls.push('third') });
+    const reported = new Promise<unknown>((resolve) => process.once('uncaughtException', resolve));
+    controller.abort('gone');
+    expect(calls).toEqual(['first', 'third']);
+    expect(await reported).toBe(boom);
+    controller.abort('again');
+    expect(calls).toEqual(['first', 'third']);
   });
 });

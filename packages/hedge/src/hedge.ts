@@ -13,6 +13,8 @@ import {
   isRejection,
   timerQueue,
   toContext,
+  offAbort,
+  onAbort,
 } from '@palisade/core';
 import { HedgeBudget } from './budget.js';
 import { type LatencyHistogram, LatencyTrackers } from './latency.js';
@@ -97,7 +99,7 @@ class HedgeCall<T> {
   run(resolve: (value: T) => void, reject: (reason: unknown) => void): void {
     this.resolve = resolve;
     this.reject = reject;
-    this.caller?.addEventListener('abort', this);
+    if (this.caller) onAbort(this.caller, this);
     this.#arm(this.start);
     invoke(this.fn, this.primary).then(
       (value) => this.won(1, value),
@@ -196,7 +198,7 @@ class HedgeCall<T> {
   finish(winner: number, reason: unknown): void {
     this.settled = true;
     this.disarm();
-    this.caller?.removeEventListener('abort', this);
+    if (this.caller) offAbort(this.caller, this);
     if (winner > 0 && this.running !== 0) reason = lostReason(winner);
     for (let attempt = 1; attempt <= this.started; attempt++) {
       const ctx = this.context(attempt);

@@ -16,6 +16,8 @@ import {
   optionsObject,
   resolvePolicyOptions,
   toContext,
+  offAbort,
+  onAbort,
 } from '@palisade/core';
 
 /**
@@ -97,7 +99,7 @@ class BottleneckCall<T> {
   private settle(): boolean {
     if (this.settled) return false;
     this.settled = true;
-    this.caller?.removeEventListener('abort', this);
+    if (this.caller) offAbort(this.caller, this);
     return true;
   }
 }
@@ -189,7 +191,7 @@ export function fromBottleneck(limiter: BottleneckLimiter, options?: FromBottlen
         const caller = callerSignal(executeOptions);
         if (caller) {
           call.caller = caller;
-          caller.addEventListener('abort', call);
+          onAbort(caller, call);
         }
         limiter.schedule(runJob, call).then(
           (value) => call.done(value as T),

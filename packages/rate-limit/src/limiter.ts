@@ -1,4 +1,4 @@
-import { type Context, RateLimitedError, describe } from '@palisade/core';
+import { type Context, RateLimitedError, describe, offAbort, onAbort } from '@palisade/core';
 import { TRY_TAKE } from './memory-store.js';
 import type { NormalizedLimitOptions } from './options.js';
 import type { RateLimitDecision } from './store.js';
@@ -137,15 +137,15 @@ export function createLimiter(policy: NormalizedLimitOptions, kind: string): Lim
 export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const aborted = () => reject(signal.reason);
+    onAbort(signal, aborted);
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        offAbort(signal, aborted);
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        offAbort(signal, aborted);
         reject(error);
       },
     );

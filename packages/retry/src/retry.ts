@@ -7,6 +7,8 @@ import {
   createContext,
   isAborted,
   isPolicyContext,
+  offAbort,
+  onAbort,
 } from '@palisade/core';
 import { type Attempt, type Fn, failedAttempt, runAttempt, succeededAttempt } from './attempt.js';
 import type { Backoff, BackoffFunction } from './backoff.js';
@@ -124,14 +126,14 @@ class CallerAbort {
 function raceCaller<T>(signal: AbortSignal, call: Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const listener = new CallerAbort(signal, reject);
-    signal.addEventListener('abort', listener);
+    onAbort(signal, listener);
     call.then(
       (value) => {
-        signal.removeEventListener('abort', listener);
+        offAbort(signal, listener);
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', listener);
+        offAbort(signal, listener);
         reject(error);
       },
     );

@@ -15,6 +15,8 @@ import {
   isAborted,
   startTimer,
   timerQueue,
+  offAbort,
+  onAbort,
 } from '@palisade/core';
 import {
   type NormalizedTimeoutOptions,
@@ -76,7 +78,7 @@ class TimeoutCall {
     this.settled = true;
     if (this.timer) this.queue.cancel(this.timer);
     this.cancelTimer?.();
-    this.caller?.removeEventListener('abort', this);
+    if (this.caller) offAbort(this.caller, this);
     this.ctx.dispose();
   }
 }
@@ -111,7 +113,7 @@ async function cooperative<T>(fn: (ctx: Context) => Promise<T> | T, call: Timeou
 function raced<T>(fn: (ctx: Context) => Promise<T> | T, call: TimeoutCall): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     call.reject = reject;
-    if (call.caller) call.caller.addEventListener('abort', call);
+    if (call.caller) onAbort(call.caller, call);
     invoke(fn, call.ctx).then(
       (value) => {
         call.finish();
