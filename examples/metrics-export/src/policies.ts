@@ -20,7 +20,8 @@ export function upstreamFetch(onEvent: EventListener): typeof fetch {
     circuitBreaker({ name: 'quotes.breaker', minimumCalls: 20, onEvent }),
     timeout({ name: 'quotes.attempt-timeout', ms: '500ms', onEvent }),
   );
-  // Inventory is down: after 5 failed attempts the breaker opens and calls fail fast for 10 s.
+  // Inventory is down: after 5 failed attempts the breaker opens and calls fail fast for 10 s,
+  // then 2 trial calls decide whether it closes or opens again.
   const inventory = pipeline(
     timeout({ name: 'inventory.timeout', ms: '5s', onEvent }),
     retry({ name: 'inventory.retry', maxAttempts: 2, backoff: exponential({ initialMs: 20, maxMs: 200 }), onEvent }),
@@ -29,6 +30,7 @@ export function upstreamFetch(onEvent: EventListener): typeof fetch {
       minimumCalls: 5,
       window: { kind: 'count', size: 10 },
       openMs: '10s',
+      halfOpenMaxCalls: 2,
       onEvent,
     }),
     timeout({ name: 'inventory.attempt-timeout', ms: '500ms', onEvent }),
