@@ -124,7 +124,8 @@ describe('Context signals', () => {
 
 describe('onAbort / offAbort', () => {
   it('puts many listeners behind one runtime listener, removed with the last of them', async () => {
-    const { getEventListeners } = await import('node:events');
+    const { EventEmitter } = await import('node:events');
+    const getEventListeners = EventEmitter.getEventListeners;
     const controller = new AbortController();
     const { signal } = controller;
     const calls: string[] = [];
