@@ -1,3 +1,5 @@
+import { type Clock, systemClock } from './clock.js';
+
 /**
  * The HTTP header that carries a call's deadline from one palisade service to the next:
  * `palisade-deadline-ms: 1500` means "I will stop waiting 1,500 ms after sending this". The value
@@ -39,4 +41,20 @@ export function parseDeadlineHeader(value: unknown, now: number): number | undef
   const text = value.trim();
   if (!VALUE.test(text)) return undefined;
   return now + Number(text);
+}
+
+/**
+ * For inbound adapters: reads a request's deadline from its {@link DEADLINE_HEADER}, counted from
+ * the time the request is read, or `undefined` when it carries none (or a malformed one).
+ * @param header reads a request header by its lower-case name
+ */
+export function deadlineHeaderReader<Req>(
+  clock: Clock | undefined,
+  header: (req: Req, name: string) => unknown,
+): (req: Req) => number | undefined {
+  const source = clock ?? systemClock;
+  return (req) => {
+    const value = header(req, DEADLINE_HEADER);
+    return value === undefined ? undefined : parseDeadlineHeader(value, source.now());
+  };
 }

@@ -4,7 +4,7 @@ import {
   type NormalizedHttpResponseOptions,
   normalizeHttpResponseOptions,
 } from './http-response.js';
-import type { OptionValidator } from './validate.js';
+import { type OptionValidator, optionsObject } from './validate.js';
 
 // The framework-agnostic half of the inbound adapters (@palisade/express, @palisade/hono): option
 // names, defaults and checks they share, how a client key is read, and how a response counts.
@@ -39,6 +39,30 @@ export interface InboundOptions extends HttpResponseOptions {
    * @default console.warn
    */
   onWarning?: (message: string) => void;
+}
+
+/** Options of the middleware that give a request a deadline (`timeout`, and `resilience` routes with one). */
+export interface InboundDeadlineOptions {
+  /**
+   * Honour the `palisade-deadline-ms` header of an upstream palisade service: the request then ends
+   * by the caller's deadline when that comes sooner than the timeout (it can only shorten it).
+   * @default true
+   */
+  deadlineHeader?: boolean;
+}
+
+/**
+ * What a handler behind palisade's middleware can read about its request (Express:
+ * `res.locals.palisade`, and `req.signal`; Hono: `c.get('palisade')`).
+ */
+export interface PalisadeRequestInfo {
+  /**
+   * Aborted when the request times out, its deadline passes or the client goes away: pass it to
+   * `fetch`, database drivers and streams so abandoned work stops.
+   */
+  readonly signal: AbortSignal;
+  /** Epoch ms by which the response must be sent, when a timeout or an inbound deadline set one. */
+  readonly deadline: number | undefined;
 }
 
 /** Defaults of {@link InboundOptions}. */
@@ -80,6 +104,35 @@ export function splitOptions<T extends object>(
     else pattern[name] = value;
   }
   return { adapter, pattern };
+}
+
+/** The options of an adapter's middleware once validated: the shared ones, and its `onRejected`. */
+export type NormalizedMiddlewareOptions<OnRejected> = NormalizedInboundOptions & {
+  readonly onRejected: OnRejected | undefined;
+};
+
+/**
+ * Validates a middleware's options once, at construction: the shared adapter options and
+ * `onRejected` (the adapter's handler type), plus `extraKeys` returned raw for the middleware to
+ * read; the rest is returned as `pattern`, for the pattern's factory (which validates them and
+ * names unknown ones).
+ */
+export function normalizeMiddlewareOptions<OnRejected extends (...args: never[]) => unknown>(
+  check: OptionValidator,
+  pkg: string,
+  factory: string,
+  options: object | undefined,
+  extraKeys: readonly string[] = [],
+): {
+  adapter: NormalizedMiddlewareOptions<OnRejected>;
+  raw: Record<string, unknown>;
+  pattern: Record<string, unknown>;
+} {
+  const opts = optionsObject(pkg, factory, options as Record<string, unknown> | undefined);
+  const { adapter: raw, pattern } = splitOptions(opts, [...INBOUND_OPTION_KEYS, 'onRejected', ...extraKeys]);
+  const inbound = normalizeInboundOptions(check, raw as InboundOptions);
+  const onRejected = check.func<OnRejected>('onRejected', raw.onRejected);
+  return { adapter: { ...inbound, onRejected }, raw, pattern };
 }
 
 /** Validates the shared adapter options once, at construction. */

@@ -179,6 +179,50 @@ function addRateLimitHeaders(
   }
 }
 
+/** Sets one response header on `target` (a Node response, a Hono context, …). */
+export type HeaderSetter<T> = (target: T, name: string, value: string) => void;
+
+/** Writes the rate-limit headers of a decision (see {@link rateLimitHeaderWriter}). */
+export type RateLimitHeaderWriter = <T>(target: T, set: HeaderSetter<T>, info: Omit<RateLimitInfo, 'windowMs'>) => void;
+
+/**
+ * For adapters: what {@link rateLimitHeaders} gives, written straight onto a response through `set`,
+ * for a limiter whose window is `windowMs` — no header object per request, and the policy header
+ * (which changes only with the limit) built once. `undefined` when the mode is `'none'`.
+ */
+export function rateLimitHeaderWriter(
+  options: HttpResponseOptions | NormalizedHttpResponseOptions | undefined,
+  windowMs: number | undefined,
+): RateLimitHeaderWriter | undefined {
+  const opts = normalizeHttpResponseOptions(options);
+  const mode = opts.rateLimitHeaders;
+  if (mode === 'none') return undefined;
+  const name = sfString(opts.rateLimitPolicy);
+  const window = windowMs === undefined ? '' : `;w=${seconds(windowMs)}`;
+  const draft = mode !== 'legacy';
+  const legacy = mode !== 'draft';
+  let limit = Number.NaN;
+  let policy = '';
+  let limitText = '';
+  return (target, set, info) => {
+    const q = whole(info.limit);
+    if (q !== limit) {
+      limit = q;
+      policy = `${name};q=${q}${window}`;
+      limitText = String(q);
+    }
+    if (draft) {
+      set(target, 'ratelimit-policy', policy);
+      set(target, 'ratelimit', `${name};r=${whole(info.remaining)};t=${seconds(info.resetMs)}`);
+    }
+    if (legacy) {
+      set(target, 'ratelimit-limit', limitText);
+      set(target, 'ratelimit-remaining', String(whole(info.remaining)));
+      set(target, 'ratelimit-reset', String(seconds(info.resetMs)));
+    }
+  };
+}
+
 interface Mapping {
   status: number;
   title: string;

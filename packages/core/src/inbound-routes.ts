@@ -2,7 +2,7 @@ import type { Clock } from './clock.js';
 import { describe } from './duration.js';
 import type { RateLimitInfo } from './errors.js';
 import type { EventListener } from './events.js';
-import { type ClientKey, type ClientKeyRule, parseClientKey } from './http-inbound.js';
+import { type ClientKey, type ClientKeyRule, isFailedResponse, parseClientKey } from './http-inbound.js';
 import type { Policy } from './policy.js';
 import { compileRoutes } from './route.js';
 import { type PolicySpec, type SpecFactory, type SpecOptions, fromSpec } from './spec.js';
@@ -35,13 +35,15 @@ export interface InboundRateLimiter extends Policy {
  */
 export type InboundSpec = Omit<PolicySpec, 'retry' | 'hedge'>;
 
-/** The pattern factories an adapter hands to {@link compileInboundRoutes}. */
+/** The pattern factories an adapter hands to {@link compileInboundRoutes} (and {@link inboundConcurrencyLimit}). */
 export interface InboundFactories {
   rateLimit: SpecFactory;
   bulkhead: SpecFactory;
   concurrencyLimit: SpecFactory;
   timeout: SpecFactory;
   circuitBreaker: SpecFactory;
+  /** `@palisade/bulkhead`'s `isOverloadError`: the adaptive limit's own notion of a drop. */
+  isOverloadError: (info: { error: unknown }) => boolean;
 }
 
 /** One route, built. */
@@ -99,6 +101,31 @@ export function isAdaptiveConcurrency(options: object): boolean {
 }
 
 /**
+ * The adaptive limit's `isDrop` behind an inbound middleware, unless given: an overload error, or a
+ * response that counts as a failure (`isFailureResponse`), so a route answering 5xx lowers its limit.
+ */
+function withInboundDrops(factories: Pick<InboundFactories, 'concurrencyLimit' | 'isOverloadError'>): SpecFactory {
+  const { concurrencyLimit, isOverloadError } = factories;
+  const isDrop = (info: { error: unknown }): boolean => isOverloadError(info) || isFailedResponse(info.error);
+  return (options) => concurrencyLimit(options.isDrop === undefined ? { ...options, isDrop } : options);
+}
+
+/**
+ * Builds the policy of a `concurrencyLimit` middleware: `@palisade/bulkhead`'s fixed `bulkhead()`
+ * for `maxConcurrent`, its adaptive `concurrencyLimit()` for `algorithm`, `initial`, `min`, `max`,
+ * … (both together are refused, naming `algorithm`). The options are validated by the pattern.
+ */
+export function inboundConcurrencyLimit(
+  check: OptionValidator,
+  options: Record<string, unknown>,
+  factories: Pick<InboundFactories, 'bulkhead' | 'concurrencyLimit' | 'isOverloadError'>,
+): Policy {
+  if (isAdaptiveConcurrency(options)) return withInboundDrops(factories)(options);
+  if ('algorithm' in options) check.fail('algorithm', 'absent when "maxConcurrent" is set', options.algorithm);
+  return factories.bulkhead(options);
+}
+
+/**
  * Compiles `resilience()`'s routes once: route keys through `compileRoutes`, each spec through
  * `fromSpec` (so a bad spec throws a `TypeError` naming the route and the field), `retry` and
  * `hedge` refused, and `build` called once per route to make the adapter's handler.
@@ -114,6 +141,7 @@ export function compileInboundRoutes<Req, H>(
   const routes = options.routes ?? {};
   if (!isObject(routes)) check.fail('routes', 'an object of route keys to specs', routes);
   const defaultKey = parseClientKey<Req>(check, 'key', options.key, warn, pkg);
+  const adaptive = withInboundDrops(factories);
 
   const compileOne = (key: string, spec: unknown): H => {
     const path = key === 'default' ? 'default route' : `route ${describe(key)}`;
@@ -150,7 +178,7 @@ export function compileInboundRoutes<Req, H>(
     }
     const concurrency = rest.bulkhead;
     const bulkheadFactory: SpecFactory =
-      isObject(concurrency) && isAdaptiveConcurrency(concurrency) ? factories.concurrencyLimit : factories.bulkhead;
+      isObject(concurrency) && isAdaptiveConcurrency(concurrency) ? adaptive : factories.bulkhead;
     const present = (value: unknown): boolean => value !== undefined && value !== false;
     const hasRest = Object.values(rest).some(present);
     const policy = hasRest

@@ -86,6 +86,7 @@ export {
   MAX_DEADLINE_HEADER_MS,
   formatDeadlineHeader,
   parseDeadlineHeader,
+  deadlineHeaderReader,
 } from './deadline-header.js';
 export { rateLimitedResponse } from './http-response.js';
 export {
@@ -97,15 +98,21 @@ export {
   clientAddress,
   failedResponse,
   isFailedResponse,
+  normalizeMiddlewareOptions,
 } from './http-inbound.js';
 export type {
   ClientKey,
   ClientKeyRule,
   InboundOptions,
   NormalizedInboundOptions,
+  NormalizedMiddlewareOptions,
   FailedResponseError,
+  InboundDeadlineOptions,
+  PalisadeRequestInfo,
 } from './http-inbound.js';
-export { compileInboundRoutes, isAdaptiveConcurrency } from './inbound-routes.js';
+export { compileInboundRoutes, isAdaptiveConcurrency, inboundConcurrencyLimit } from './inbound-routes.js';
+export { inboundRateLimit, requestCost } from './http-rate-limit.js';
+export type { InboundRateLimit, InboundRateLimitOptions } from './http-rate-limit.js';
 export type {
   InboundSpec,
   InboundFactories,
@@ -115,5 +122,5 @@ export type {
   InboundRateLimiter,
   InboundRateLimitDecision,
 } from './inbound-routes.js';
-export { rateLimitedResponder, serializeHttpResponse } from './http-response.js';
-export type { SerializedHttpResponse } from './http-response.js';
+export { rateLimitedResponder, rateLimitHeaderWriter, serializeHttpResponse } from './http-response.js';
+export type { SerializedHttpResponse, HeaderSetter, RateLimitHeaderWriter } from './http-response.js';

@@ -1,8 +1,7 @@
-import { isAdaptiveConcurrency, isFailedResponse } from '@palisade/core';
+import { inboundConcurrencyLimit } from '@palisade/core';
 import {
   type BulkheadOptions,
   type ConcurrencyLimitOptions,
-  type DropInfo,
   bulkhead,
   concurrencyLimit as adaptiveLimit,
   isOverloadError,
@@ -18,9 +17,6 @@ import { type ExpressOptions, check, normalizeExpressOptions } from './options.j
  */
 export type ExpressConcurrencyLimitOptions = (BulkheadOptions | ConcurrencyLimitOptions) & ExpressOptions;
 
-/** The adaptive limit's default `isDrop` here: an overload error, or a failed response. */
-const isDropOrFailedResponse = (info: DropInfo): boolean => isOverloadError(info) || isFailedResponse(info.error);
-
 /**
  * Sheds load before it queues: at most `maxConcurrent` requests run at once (or an adaptive limit
  * that follows the latency), `maxQueue` more may wait up to `queueTimeoutMs`, and the rest get 503
@@ -33,10 +29,10 @@ const isDropOrFailedResponse = (info: DropInfo): boolean => isOverloadError(info
  */
 export function concurrencyLimit(options?: ExpressConcurrencyLimitOptions): RequestHandler {
   const { adapter, pattern } = normalizeExpressOptions('concurrencyLimit', options);
-  if (isAdaptiveConcurrency(pattern)) {
-    if (pattern.isDrop === undefined) pattern.isDrop = isDropOrFailedResponse;
-    return guard(adaptiveLimit(pattern as ConcurrencyLimitOptions), { adapter, answerOnAbort: false });
-  }
-  if ('algorithm' in pattern) check.fail('algorithm', 'absent when "maxConcurrent" is set', pattern.algorithm);
-  return guard(bulkhead(pattern as BulkheadOptions), { adapter, answerOnAbort: false });
+  const policy = inboundConcurrencyLimit(check, pattern, {
+    bulkhead,
+    concurrencyLimit: adaptiveLimit,
+    isOverloadError,
+  });
+  return guard(policy, { adapter, answerOnAbort: false });
 }

@@ -10,5 +10,5 @@ export { resilience } from './resilience.js';
 export type { ExpressResilienceOptions } from './resilience.js';
 export { EXPRESS_DEFAULTS } from './options.js';
 export type { ExpressOptions, ExpressKeyOptions, ExpressRejection, ExpressRejectionHandler } from './options.js';
-export type { PalisadeRequestInfo } from './request-state.js';
+export type { PalisadeRequestInfo } from '@palisade/core';
 export type { InboundSpec } from '@palisade/core';

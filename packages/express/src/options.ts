@@ -3,15 +3,12 @@ import {
   type ClientKeyRule,
   type HttpErrorResponse,
   INBOUND_DEFAULTS,
-  INBOUND_OPTION_KEYS,
   type InboundOptions,
-  type NormalizedInboundOptions,
+  type NormalizedMiddlewareOptions,
   type ResilienceError,
   createValidator,
-  normalizeInboundOptions,
-  optionsObject,
+  normalizeMiddlewareOptions,
   parseClientKey,
-  splitOptions,
 } from '@palisade/core';
 import type { Request, Response } from 'express';
 
@@ -61,13 +58,10 @@ export const EXPRESS_DEFAULTS = Object.freeze({
 });
 
 /** The adapter's options once validated. */
-export interface NormalizedExpressOptions extends NormalizedInboundOptions {
-  readonly onRejected: ExpressRejectionHandler | undefined;
-}
+export type NormalizedExpressOptions = NormalizedMiddlewareOptions<ExpressRejectionHandler>;
 
 export const PKG = '@palisade/express';
 export const check = createValidator(PKG);
-const ADAPTER_KEYS: readonly string[] = [...INBOUND_OPTION_KEYS, 'onRejected'];
 
 /**
  * Validates a middleware's options: the adapter's own here, the rest returned for the pattern's
@@ -78,11 +72,7 @@ export function normalizeExpressOptions(
   options: object | undefined,
   extraKeys: readonly string[] = [],
 ): { adapter: NormalizedExpressOptions; raw: Record<string, unknown>; pattern: Record<string, unknown> } {
-  const opts = optionsObject(PKG, factory, options as Record<string, unknown> | undefined);
-  const { adapter: raw, pattern } = splitOptions(opts, [...ADAPTER_KEYS, ...extraKeys]);
-  const inbound = normalizeInboundOptions(check, raw as InboundOptions);
-  const onRejected = check.func<ExpressRejectionHandler>('onRejected', raw.onRejected);
-  return { adapter: { ...inbound, onRejected }, raw, pattern };
+  return normalizeMiddlewareOptions<ExpressRejectionHandler>(check, PKG, factory, options, extraKeys);
 }
 
 /** Parses the `key` option once. */

@@ -1,10 +1,9 @@
 import {
+  type HeaderSetter,
+  type InboundRateLimit,
   type InboundRateLimitDecision,
-  type InboundRateLimiter,
-  RateLimitedError,
-  rateLimitHeaders,
-  rateLimitedResponder,
-  rateLimitedResponse,
+  inboundRateLimit,
+  requestCost,
 } from '@palisade/core';
 import { type RateLimitOptions, rateLimit as rateLimitPolicy } from '@palisade/rate-limit';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -26,57 +25,42 @@ export interface ExpressRateLimitOptions
   cost?: number | ((req: Request) => number);
 }
 
-/** A rate limit as one step of a middleware. */
-export interface RateLimitStep {
-  readonly limiter: InboundRateLimiter;
-  readonly readKey: (req: Request) => string;
-  readonly costOf: ((req: Request) => number) | undefined;
-  readonly adapter: NormalizedExpressOptions;
-}
+const setHeader: HeaderSetter<Response> = (res, name, value) => {
+  res.setHeader(name, value);
+};
 
 /**
  * Runs the rate limit for a request: an allowed request gets the `RateLimit` headers and goes on to
- * `then` (or `next`); a refused one gets 429 with `Retry-After` and the headers, and goes no further.
+ * `then` (or `next`) in the same tick when the store answers synchronously; a refused one gets 429
+ * with `Retry-After` and the headers, and goes no further.
  */
-export function rateLimitHandler(step: RateLimitStep, then?: RequestHandler): RequestHandler {
-  const { limiter, readKey, costOf, adapter } = step;
-  const { http } = adapter;
-  const windowMs = limiter.windowMs;
-  const refuse = rateLimitedResponder(http);
+export function rateLimitHandler(
+  step: InboundRateLimit<Request>,
+  adapter: NormalizedExpressOptions,
+  then?: RequestHandler,
+): RequestHandler {
+  const { writeHeaders } = step;
 
   const decide = (req: Request, res: Response, next: NextFunction, decision: InboundRateLimitDecision): void => {
     if (decision.allowed) {
-      if (http.rateLimitHeaders !== 'none' && !res.headersSent) {
-        const headers = rateLimitHeaders(
-          { limit: decision.limit, remaining: decision.remaining, resetMs: decision.resetMs, windowMs },
-          http,
-        );
-        for (const name in headers) res.setHeader(name, headers[name] as string);
-      }
+      if (writeHeaders !== undefined && !res.headersSent) writeHeaders(res, setHeader, decision);
       if (then) then(req, res, next);
       else next();
       return;
     }
     if (res.headersSent) return;
-    const info = {
-      limit: decision.limit,
-      remaining: decision.remaining,
-      resetMs: decision.resetMs,
-      retryAfterMs: decision.retryAfterMs,
-      windowMs,
-    };
     if (adapter.onRejected) {
-      RequestState.of(req, res).send(rateLimitedResponse(info, http), new RateLimitedError(info), adapter);
+      const { response, error } = step.rejection(decision);
+      RequestState.of(req, res).send(response, error, adapter);
     } else {
-      writeSerialized(res, refuse(info));
+      writeSerialized(res, step.refusal(decision));
     }
   };
 
   return function palisadeRateLimit(req: Request, res: Response, next: NextFunction): void {
     let decision: InboundRateLimitDecision | Promise<InboundRateLimitDecision>;
     try {
-      const key = readKey(req);
-      decision = costOf === undefined ? limiter.consume(key) : limiter.consume(key, costOf(req));
+      decision = step.consume(req);
     } catch (error) {
       next(error);
       return;
@@ -99,11 +83,8 @@ export function rateLimitHandler(step: RateLimitStep, then?: RequestHandler): Re
  */
 export function rateLimit(options?: ExpressRateLimitOptions): RequestHandler {
   const { adapter, raw, pattern } = normalizeExpressOptions('rateLimit', options, ['key', 'cost']);
-  const cost = raw.cost;
-  let costOf: ((req: Request) => number) | undefined;
-  if (typeof cost === 'function') costOf = cost as (req: Request) => number;
-  else if (cost !== undefined) pattern.cost = cost;
+  const costOf = requestCost<Request>(raw, pattern);
   const limiter = rateLimitPolicy(pattern as RateLimitOptions);
   const readKey = clientKeyReader(parseKey(raw.key, adapter), adapter.warn);
-  return rateLimitHandler({ limiter, readKey, costOf, adapter });
+  return rateLimitHandler(inboundRateLimit({ limiter, readKey, costOf, http: adapter.http }), adapter);
 }

@@ -2,6 +2,7 @@ import {
   type Context,
   type ExecuteOptions,
   type HttpErrorResponse,
+  type PalisadeRequestInfo,
   type ResilienceError,
   type SerializedHttpResponse,
   createContext,
@@ -11,20 +12,6 @@ import {
 } from '@palisade/core';
 import type { Request, Response } from 'express';
 import type { NormalizedExpressOptions } from './options.js';
-
-/**
- * What a handler behind palisade's middleware can read, as `res.locals.palisade` (and `req.signal`
- * for the signal).
- */
-export interface PalisadeRequestInfo {
-  /**
-   * Aborted when the request times out, its deadline passes or the client goes away: pass it to
-   * `fetch`, database drivers and streams so abandoned work stops.
-   */
-  readonly signal: AbortSignal;
-  /** Epoch ms by which the response must be sent, when a timeout or an inbound deadline set one. */
-  readonly deadline: number | undefined;
-}
 
 const STATE = Symbol('palisade.request-state');
 type WithState = Response & { [STATE]?: RequestState };

@@ -1,11 +1,13 @@
 import {
   type ClientKey,
+  type InboundDeadlineOptions,
   type InboundRoute,
   type InboundRoutesOptions,
   type InboundSpec,
   compileInboundRoutes,
+  inboundRateLimit,
 } from '@palisade/core';
-import { bulkhead, concurrencyLimit } from '@palisade/bulkhead';
+import { bulkhead, concurrencyLimit, isOverloadError } from '@palisade/bulkhead';
 import { circuitBreaker } from '@palisade/circuit-breaker';
 import { rateLimit } from '@palisade/rate-limit';
 import { timeout } from '@palisade/timeout';
@@ -17,7 +19,10 @@ import { type ExpressOptions, PKG, check, normalizeExpressOptions } from './opti
 import { rateLimitHandler } from './rate-limit.js';
 
 /** Options of {@link resilience}. */
-export interface ExpressResilienceOptions extends InboundRoutesOptions<Request>, ExpressOptions {
+export interface ExpressResilienceOptions
+  extends InboundRoutesOptions<Request>,
+    ExpressOptions,
+    InboundDeadlineOptions {
   /**
    * Specs by route key: `'GET /users/:id'`, `'POST /orders'`, `'/admin/*'` (any method), matched
    * against `req.path` (relative to where the middleware is mounted); the most specific key wins.
@@ -26,12 +31,6 @@ export interface ExpressResilienceOptions extends InboundRoutesOptions<Request>,
   routes?: Record<string, InboundSpec>;
   /** How the routes' rate limits tell clients apart, unless a route's `rateLimit.key` says otherwise. @default 'ip' */
   key?: ClientKey<Request>;
-  /**
-   * Honour the `palisade-deadline-ms` header of an upstream palisade service on routes with a
-   * timeout (it can only shorten the route's own).
-   * @default true
-   */
-  deadlineHeader?: boolean;
 }
 
 const ROUTE_KEYS = ['routes', 'default', 'key', 'clock', 'onEvent', 'deadlineHeader'];
@@ -69,8 +68,10 @@ export function resilience(options: ExpressResilienceOptions): RequestHandler {
       : undefined;
     if (!route.rateLimit) return guarded as RequestHandler;
     const { limiter, clientKey } = route.rateLimit;
+    const readKey = clientKeyReader(clientKey, adapter.warn);
     return rateLimitHandler(
-      { limiter, readKey: clientKeyReader(clientKey, adapter.warn), costOf: undefined, adapter },
+      inboundRateLimit({ limiter, readKey, costOf: undefined, http: adapter.http }),
+      adapter,
       guarded,
     );
   };
@@ -79,7 +80,7 @@ export function resilience(options: ExpressResilienceOptions): RequestHandler {
     check,
     PKG,
     raw as InboundRoutesOptions<Request>,
-    { rateLimit, bulkhead, concurrencyLimit, timeout, circuitBreaker },
+    { rateLimit, bulkhead, concurrencyLimit, timeout, circuitBreaker, isOverloadError },
     adapter.warn,
     build,
   );

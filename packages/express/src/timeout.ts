@@ -1,3 +1,4 @@
+import type { InboundDeadlineOptions } from '@palisade/core';
 import { type TimeoutOptions, timeout as timeoutPolicy } from '@palisade/timeout';
 import type { RequestHandler } from 'express';
 import { inboundDeadlineReader, withDeadline } from './deadline.js';
@@ -5,14 +6,7 @@ import { guard } from './guard.js';
 import { type ExpressOptions, check, normalizeExpressOptions } from './options.js';
 
 /** Options of {@link timeout}: `@palisade/timeout`'s, plus the adapter's. */
-export interface ExpressTimeoutOptions extends TimeoutOptions, ExpressOptions {
-  /**
-   * Honour the `palisade-deadline-ms` header of an upstream palisade service: the request then ends
-   * by the caller's deadline when that comes sooner than `ms`.
-   * @default true
-   */
-  deadlineHeader?: boolean;
-}
+export interface ExpressTimeoutOptions extends TimeoutOptions, ExpressOptions, InboundDeadlineOptions {}
 
 /**
  * Answers 504 (problem+json) when the rest of the chain has not responded within `ms` (or by the

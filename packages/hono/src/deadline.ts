@@ -1,4 +1,4 @@
-import { type Clock, DEADLINE_HEADER, parseDeadlineHeader, systemClock } from '@palisade/core';
+import { type Clock, deadlineHeaderReader } from '@palisade/core';
 import type { Context } from 'hono';
 import { requestHeader } from './request-header.js';
 
@@ -10,10 +10,5 @@ import { requestHeader } from './request-header.js';
 export type RunWithDeadline = <T>(deadline: number, fn: () => T) => T;
 
 /** Reads the inbound deadline header (`palisade-deadline-ms`, sent by an upstream `createFetch`). */
-export function inboundDeadlineReader(clock: Clock | undefined): (c: Context) => number | undefined {
-  const source = clock ?? systemClock;
-  return (c) => {
-    const value = requestHeader(c, DEADLINE_HEADER);
-    return value === undefined ? undefined : parseDeadlineHeader(value, source.now());
-  };
-}
+export const inboundDeadlineReader = (clock: Clock | undefined): ((c: Context) => number | undefined) =>
+  deadlineHeaderReader(clock, requestHeader);

@@ -3,15 +3,12 @@ import {
   type ClientKeyRule,
   type HttpErrorResponse,
   INBOUND_DEFAULTS,
-  INBOUND_OPTION_KEYS,
   type InboundOptions,
-  type NormalizedInboundOptions,
+  type NormalizedMiddlewareOptions,
   type ResilienceError,
   createValidator,
-  normalizeInboundOptions,
-  optionsObject,
+  normalizeMiddlewareOptions,
   parseClientKey,
-  splitOptions,
 } from '@palisade/core';
 import type { Context } from 'hono';
 
@@ -84,13 +81,10 @@ export const HONO_DEFAULTS = Object.freeze({
 });
 
 /** The adapter's options once validated. */
-export interface NormalizedHonoOptions extends NormalizedInboundOptions {
-  readonly onRejected: HonoRejectionHandler | undefined;
-}
+export type NormalizedHonoOptions = NormalizedMiddlewareOptions<HonoRejectionHandler>;
 
 export const PKG = '@palisade/hono';
 export const check = createValidator(PKG);
-const ADAPTER_KEYS: readonly string[] = [...INBOUND_OPTION_KEYS, 'onRejected'];
 export const KEY_OPTION_KEYS: readonly string[] = ['key', 'getConnInfo', 'proxyHops'];
 
 /**
@@ -102,11 +96,7 @@ export function normalizeHonoOptions(
   options: object | undefined,
   extraKeys: readonly string[] = [],
 ): { adapter: NormalizedHonoOptions; raw: Record<string, unknown>; pattern: Record<string, unknown> } {
-  const opts = optionsObject(PKG, factory, options as Record<string, unknown> | undefined);
-  const { adapter: raw, pattern } = splitOptions(opts, [...ADAPTER_KEYS, ...extraKeys]);
-  const inbound = normalizeInboundOptions(check, raw as InboundOptions);
-  const onRejected = check.func<HonoRejectionHandler>('onRejected', raw.onRejected);
-  return { adapter: { ...inbound, onRejected }, raw, pattern };
+  return normalizeMiddlewareOptions<HonoRejectionHandler>(check, PKG, factory, options, extraKeys);
 }
 
 /** The key options once validated. */

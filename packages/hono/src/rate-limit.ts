@@ -1,10 +1,9 @@
 import {
+  type HeaderSetter,
+  type InboundRateLimit,
   type InboundRateLimitDecision,
-  type InboundRateLimiter,
-  RateLimitedError,
-  rateLimitHeaders,
-  rateLimitedResponder,
-  rateLimitedResponse,
+  inboundRateLimit,
+  requestCost,
 } from '@palisade/core';
 import { type RateLimitOptions, rateLimit as rateLimitPolicy } from '@palisade/rate-limit';
 import type { Context, MiddlewareHandler, Next } from 'hono';
@@ -17,7 +16,7 @@ import {
   normalizeHonoOptions,
   normalizeKeyOptions,
 } from './options.js';
-import { nodeOutgoing } from './request-header.js';
+import { type NodeOutgoing, nodeOutgoing } from './request-header.js';
 import { type PalisadeEnv, problemResponse, rejectionResponse } from './request-state.js';
 
 /** Options of {@link rateLimit}: `@palisade/rate-limit`'s, the adapter's, and how clients are told apart. */
@@ -30,55 +29,41 @@ export interface HonoRateLimitOptions extends Omit<RateLimitOptions, 'key' | 'co
   cost?: number | ((c: Context) => number);
 }
 
-/** A rate limit as one step of a middleware. */
-export interface RateLimitStep {
-  readonly limiter: InboundRateLimiter;
-  readonly readKey: (c: Context) => string;
-  readonly costOf: ((c: Context) => number) | undefined;
-  readonly adapter: NormalizedHonoOptions;
-}
+/** On `@hono/node-server`: straight onto the Node response, merged into whatever Response is written. */
+const setOnNode: HeaderSetter<NodeOutgoing> = (outgoing, name, value) => {
+  outgoing.setHeader(name, value);
+};
+/** Elsewhere: through Hono, onto the response the handler returns. */
+const setOnContext: HeaderSetter<Context> = (c, name, value) => {
+  c.header(name, value);
+};
 
 /**
  * Runs the rate limit for a request: an allowed request gets the `RateLimit` headers and goes on to
- * `then` (or `next`); a refused one gets 429 with `Retry-After` and the headers, and goes no further.
+ * `then` (or `next`) in the same tick when the store answers synchronously; a refused one gets 429
+ * with `Retry-After` and the headers, and goes no further.
  */
 export function rateLimitHandler(
-  step: RateLimitStep,
+  step: InboundRateLimit<Context>,
+  adapter: NormalizedHonoOptions,
   then?: MiddlewareHandler<PalisadeEnv>,
 ): MiddlewareHandler<PalisadeEnv> {
-  const { limiter, readKey, costOf, adapter } = step;
-  const { http } = adapter;
-  const windowMs = limiter.windowMs;
-  const sendHeaders = http.rateLimitHeaders !== 'none';
+  const { writeHeaders } = step;
 
-  const serialized = rateLimitedResponder(http);
   const refuse = (c: Context, decision: InboundRateLimitDecision): Promise<Response> | Response => {
-    const info = {
-      limit: decision.limit,
-      remaining: decision.remaining,
-      resetMs: decision.resetMs,
-      retryAfterMs: decision.retryAfterMs,
-      windowMs,
-    };
     if (adapter.onRejected) {
-      return rejectionResponse(c, rateLimitedResponse(info, http), new RateLimitedError(info), adapter);
+      const { response, error } = step.rejection(decision);
+      return rejectionResponse(c, response, error, adapter);
     }
-    return problemResponse(c, serialized(info));
+    return problemResponse(c, step.refusal(decision));
   };
 
   const decide = (c: Context, next: Next, decision: InboundRateLimitDecision): Promise<Response | undefined | void> => {
     if (!decision.allowed) return Promise.resolve(refuse(c, decision));
-    if (sendHeaders) {
-      const headers = rateLimitHeaders(
-        { limit: decision.limit, remaining: decision.remaining, resetMs: decision.resetMs, windowMs },
-        http,
-      );
+    if (writeHeaders !== undefined) {
       const outgoing = nodeOutgoing(c);
-      if (outgoing !== undefined && !outgoing.headersSent) {
-        for (const name in headers) outgoing.setHeader?.(name, headers[name] as string);
-      } else {
-        for (const name in headers) c.header(name, headers[name]);
-      }
+      if (outgoing !== undefined && !outgoing.headersSent) writeHeaders(outgoing, setOnNode, decision);
+      else writeHeaders(c, setOnContext, decision);
     }
     return then ? then(c, next) : next();
   };
@@ -87,8 +72,7 @@ export function rateLimitHandler(
   return function palisadeRateLimit(c: Context, next: Next): Promise<Response | undefined | void> {
     let pending: InboundRateLimitDecision | Promise<InboundRateLimitDecision>;
     try {
-      const key = readKey(c);
-      pending = costOf === undefined ? limiter.consume(key) : limiter.consume(key, costOf(c));
+      pending = step.consume(c);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -110,11 +94,8 @@ export function rateLimitHandler(
  */
 export function rateLimit(options?: HonoRateLimitOptions): MiddlewareHandler<PalisadeEnv> {
   const { adapter, raw, pattern } = normalizeHonoOptions('rateLimit', options, [...KEY_OPTION_KEYS, 'cost']);
-  const cost = raw.cost;
-  let costOf: ((c: Context) => number) | undefined;
-  if (typeof cost === 'function') costOf = cost as (c: Context) => number;
-  else if (cost !== undefined) pattern.cost = cost;
+  const costOf = requestCost<Context>(raw, pattern);
   const limiter = rateLimitPolicy(pattern as RateLimitOptions);
   const readKey = clientKeyReader(normalizeKeyOptions(raw, adapter), adapter.warn);
-  return rateLimitHandler({ limiter, readKey, costOf, adapter });
+  return rateLimitHandler(inboundRateLimit({ limiter, readKey, costOf, http: adapter.http }), adapter);
 }

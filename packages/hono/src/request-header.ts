@@ -6,6 +6,12 @@ interface NodeServerBindings {
   outgoing?: { setHeader?: (name: string, value: string) => unknown; headersSent?: boolean };
 }
 
+/** `@hono/node-server`'s ServerResponse, as much of it as palisade uses. */
+export interface NodeOutgoing {
+  setHeader(name: string, value: string): unknown;
+  readonly headersSent?: boolean;
+}
+
 /** `@hono/node-server`'s IncomingMessage, when the app runs on it (read without importing anything). */
 export function nodeIncoming(c: Context): NodeServerBindings['incoming'] | undefined {
   const env = c.env as NodeServerBindings | undefined;
@@ -29,9 +35,9 @@ export function requestHeader(c: Context, name: string): string | undefined {
  * Response is written are merged into it by Node, whatever Response the handler returns, and
  * without building a Web `Headers` object.
  */
-export function nodeOutgoing(c: Context): NodeServerBindings['outgoing'] | undefined {
+export function nodeOutgoing(c: Context): NodeOutgoing | undefined {
   const env = c.env as NodeServerBindings | undefined;
   if (typeof env !== 'object' || env === null) return undefined;
   const outgoing = (env.server ?? env).outgoing;
-  return typeof outgoing?.setHeader === 'function' ? outgoing : undefined;
+  return typeof outgoing?.setHeader === 'function' ? (outgoing as NodeOutgoing) : undefined;
 }

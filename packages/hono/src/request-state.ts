@@ -2,6 +2,7 @@ import {
   type Context as PolicyContext,
   type ExecuteOptions,
   type HttpErrorResponse,
+  type PalisadeRequestInfo,
   type ResilienceError,
   type SerializedHttpResponse,
   createContext,
@@ -10,17 +11,6 @@ import {
 import type { Context } from 'hono';
 import type { NormalizedHonoOptions } from './options.js';
 import { nodeOutgoing } from './request-header.js';
-
-/** What a handler behind palisade's middleware can read, as `c.get('palisade')`. */
-export interface PalisadeRequestInfo {
-  /**
-   * Aborted when the request times out, its deadline passes or the client goes away: pass it to
-   * `fetch`, database drivers and streams so abandoned work stops.
-   */
-  readonly signal: AbortSignal;
-  /** Epoch ms by which the response must be sent, when a timeout or an inbound deadline set one. */
-  readonly deadline: number | undefined;
-}
 
 /** The Hono `Env` of palisade's middleware: `c.get('palisade')` is typed in handlers after it. */
 export type PalisadeEnv = { Variables: { palisade: PalisadeRequestInfo } };
@@ -90,7 +80,7 @@ export function problemResponse(c: Context, response: SerializedHttpResponse): R
   for (const name in headers) {
     const value = headers[name] as string;
     if (name === 'content-type') contentType = value;
-    else outgoing.setHeader?.(name, value);
+    else outgoing.setHeader(name, value);
   }
   return c.body(response.body, status, { 'content-type': contentType });
 }

@@ -1,11 +1,13 @@
 import {
   type ClientKey,
+  type InboundDeadlineOptions,
   type InboundRoute,
   type InboundRoutesOptions,
   type InboundSpec,
   compileInboundRoutes,
+  inboundRateLimit,
 } from '@palisade/core';
-import { bulkhead, concurrencyLimit } from '@palisade/bulkhead';
+import { bulkhead, concurrencyLimit, isOverloadError } from '@palisade/bulkhead';
 import { circuitBreaker } from '@palisade/circuit-breaker';
 import { rateLimit } from '@palisade/rate-limit';
 import { timeout } from '@palisade/timeout';
@@ -27,7 +29,7 @@ import { requestHeader } from './request-header.js';
 import type { PalisadeEnv } from './request-state.js';
 
 /** Options of {@link resilience}. */
-export interface HonoResilienceOptions extends InboundRoutesOptions<Context>, HonoOptions {
+export interface HonoResilienceOptions extends InboundRoutesOptions<Context>, HonoOptions, InboundDeadlineOptions {
   /**
    * Specs by route key: `'GET /users/:id'`, `'POST /orders'`, `'/admin/*'` (any method), matched
    * against `c.req.path`; the most specific key wins. Each route has its own state: one route's
@@ -40,12 +42,6 @@ export interface HonoResilienceOptions extends InboundRoutesOptions<Context>, Ho
   getConnInfo?: GetConnInfo;
   /** Proxies in front of the app whose `X-Forwarded-For` entries are trusted. @default 0 */
   proxyHops?: number;
-  /**
-   * Honour the `palisade-deadline-ms` header of an upstream palisade service on routes with a
-   * timeout (it can only shorten the route's own).
-   * @default true
-   */
-  deadlineHeader?: boolean;
   /** `runWithDeadline` from `@palisade/core/deadline`, for routes with a timeout (see `timeout`). @default undefined */
   runWithDeadline?: RunWithDeadline;
 }
@@ -87,14 +83,18 @@ export function resilience(options: HonoResilienceOptions): MiddlewareHandler<Pa
     if (!route.rateLimit) return guarded as MiddlewareHandler<PalisadeEnv>;
     const { limiter, clientKey } = route.rateLimit;
     const readKey = clientKeyReader({ ...keyOptions, rule: clientKey }, adapter.warn);
-    return rateLimitHandler({ limiter, readKey, costOf: undefined, adapter }, guarded);
+    return rateLimitHandler(
+      inboundRateLimit({ limiter, readKey, costOf: undefined, http: adapter.http }),
+      adapter,
+      guarded,
+    );
   };
 
   const table = compileInboundRoutes<Context, MiddlewareHandler<PalisadeEnv>>(
     check,
     PKG,
     raw as InboundRoutesOptions<Context>,
-    { rateLimit, bulkhead, concurrencyLimit, timeout, circuitBreaker },
+    { rateLimit, bulkhead, concurrencyLimit, timeout, circuitBreaker, isOverloadError },
     adapter.warn,
     build,
   );

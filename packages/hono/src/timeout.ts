@@ -1,3 +1,4 @@
+import type { InboundDeadlineOptions } from '@palisade/core';
 import { type TimeoutOptions, timeout as timeoutPolicy } from '@palisade/timeout';
 import type { MiddlewareHandler } from 'hono';
 import { type RunWithDeadline, inboundDeadlineReader } from './deadline.js';
@@ -6,13 +7,7 @@ import { type HonoOptions, check, normalizeHonoOptions } from './options.js';
 import type { PalisadeEnv } from './request-state.js';
 
 /** Options of {@link timeout}: `@palisade/timeout`'s, plus the adapter's. */
-export interface HonoTimeoutOptions extends TimeoutOptions, HonoOptions {
-  /**
-   * Honour the `palisade-deadline-ms` header of an upstream palisade service: the request then ends
-   * by the caller's deadline when that comes sooner than `ms`.
-   * @default true
-   */
-  deadlineHeader?: boolean;
+export interface HonoTimeoutOptions extends TimeoutOptions, HonoOptions, InboundDeadlineOptions {
   /**
    * Makes the request's deadline the ambient one of outbound `createFetch` calls: pass
    * `runWithDeadline` from `@palisade/core/deadline` (it needs `AsyncLocalStorage`: Node, Bun, Deno,
