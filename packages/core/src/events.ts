@@ -71,9 +71,12 @@ export type ResilienceEvent = {
   [T in ResilienceEventType]: EventBase & { type: T } & ResilienceEventMap[T];
 }[ResilienceEventType];
 
-/** The event a policy hands to its emitter: `policy`, `name` and `time` are stamped for it. */
+/**
+ * The event a policy hands to its emitter: `policy` and `name` are stamped for it, and `time`
+ * unless the policy passes the `now` it already read (a clock read saved on a timed call's end).
+ */
 export type EventInit = {
-  [T in ResilienceEventType]: { type: T; key?: string | undefined } & ResilienceEventMap[T];
+  [T in ResilienceEventType]: { type: T; key?: string | undefined; time?: number } & ResilienceEventMap[T];
 }[ResilienceEventType];
 
 /** The `onEvent` hook every factory takes. A listener that throws never changes a call's outcome. */
@@ -85,6 +88,7 @@ export type Emit = (event: EventInit) => void;
 /**
  * Builds the emitter for one policy, or `undefined` when there is no listener — policies test it
  * before building an event, so an unobserved policy allocates nothing and reads no clock for events.
+ * The emitter reads `clock` only for an event that comes without a `time`.
  */
 export function createEmitter(
   policy: string,
@@ -97,7 +101,7 @@ export function createEmitter(
     const event = init as ResilienceEvent;
     event.policy = policy;
     event.name = name;
-    event.time = clock.now();
+    if (event.time === undefined) event.time = clock.now();
     try {
       onEvent(event);
     } catch {
