@@ -1,5 +1,5 @@
 import type { EventListener, ResilienceEvent } from '@palisade/core';
-import { bucketIndex } from './histogram.js';
+import { bucketFinder } from './histogram.js';
 import { type MetricsOptions, type NormalizedMetricsOptions, normalizeMetricsOptions } from './options.js';
 import { instrumentOpenTelemetry } from './opentelemetry.js';
 import { FAILURE, type PolicySnapshot, PolicyStats, typeIndex } from './series.js';
@@ -55,6 +55,9 @@ export function internalsOf(pkgFunction: string, metrics: unknown): MetricsInter
   return internals;
 }
 
+/** Policies remembered by the sink's most-recently-seen cache (a pipeline's, usually). */
+const RECENT = 4;
+
 /** Name of the policy that collects the events of policies beyond `maxPolicies`. */
 export const OVERFLOW_NAME = '(overflow)';
 
@@ -78,7 +81,6 @@ export function createMetrics(options?: MetricsOptions): Metrics {
   const byKind = new Map<string, Map<string, PolicyStats>>();
   const byName = new Map<string, PolicyStats>();
   const all: PolicyStats[] = [];
-  let last: PolicyStats | undefined;
   let record: ((stats: PolicyStats, durationMs: number) => void) | undefined;
   let generation = 0;
 
@@ -107,15 +109,38 @@ export function createMetrics(options?: MetricsOptions): Metrics {
     return stats;
   };
 
+  // The policies of the last events, most recent first: a pipeline's policies take turns, so each
+  // event finds its policy by comparing the strings its emitter stamps (the same ones every time:
+  // a pointer comparison), not by a map lookup.
+  const recent: PolicyStats[] = [];
+  const policyOf = (policy: string, name: string): PolicyStats => {
+    let i = 1;
+    while (i < recent.length) {
+      const stats = recent[i] as PolicyStats;
+      if (stats.name === name && stats.policy === policy) break;
+      i++;
+    }
+    let stats: PolicyStats | undefined;
+    if (i < recent.length) stats = recent[i] as PolicyStats;
+    else {
+      // One map lookup by name in the usual case (a name belongs to one kind); else the full one.
+      stats = byName.get(name);
+      if (stats === undefined || stats.policy !== policy) stats = lookup(policy, name);
+      if (i < RECENT) recent.push(stats);
+      else i = RECENT - 1; // the least recent makes room
+    }
+    for (; i > 0; i--) recent[i] = recent[i - 1] as PolicyStats;
+    recent[0] = stats;
+    return stats;
+  };
+  const bucketOf = bucketFinder(bounds);
+
   const onEvent: EventListener = (event: ResilienceEvent) => {
     const index = typeIndex(event.type);
     if (index === undefined) return;
-    let stats = last;
+    let stats = recent[0];
     if (stats === undefined || stats.name !== event.name || stats.policy !== event.policy) {
-      // One map lookup by name in the usual case (a name belongs to one kind); else the full one.
-      stats = byName.get(event.name);
-      if (stats === undefined || stats.policy !== event.policy) stats = lookup(event.policy, event.name);
-      last = stats;
+      stats = policyOf(event.policy, event.name);
     }
     let durationMs = 0;
     let bucket = -1;
@@ -123,7 +148,7 @@ export function createMetrics(options?: MetricsOptions): Metrics {
       const ms = (event as { durationMs?: number }).durationMs;
       if (typeof ms === 'number' && ms >= 0) {
         durationMs = ms;
-        bucket = bucketIndex(bounds, ms);
+        bucket = bucketOf(ms);
         if (record !== undefined) record(stats, ms);
       }
     }
@@ -143,7 +168,7 @@ export function createMetrics(options?: MetricsOptions): Metrics {
       all.length = 0;
       tracked = 0;
       generation++;
-      last = undefined;
+      recent.length = 0;
     },
   };
   INTERNALS.set(metrics, {

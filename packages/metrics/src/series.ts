@@ -1,6 +1,6 @@
 import type { ResilienceEvent, ResilienceEventType } from '@palisade/core';
-import { LRUCache } from 'lru-cache';
 import { Histogram, type HistogramSnapshot, quantile } from './histogram.js';
+import { KeyTable } from './keys.js';
 import { LATENCY_OFFSET, TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from './timeline.js';
 
 /**
@@ -212,10 +212,10 @@ export class PolicyStats {
   readonly policy: string;
   readonly name: string;
   readonly total: Series;
-  readonly keys: LRUCache<string, Series> | undefined;
+  /** Its keys, least recently seen evicted past `maxKeysPerPolicy`; none with a cap of 0. */
+  readonly keys: KeyTable | undefined;
   readonly timeline: Timeline;
   readonly transitions: CircuitTransition[] = [];
-  evictedKeys = 0;
   circuit: CircuitState | undefined;
   circuitSince = 0;
   queued: number | undefined;
@@ -225,6 +225,8 @@ export class PolicyStats {
   attributes: Readonly<Record<string, string>> | undefined;
   readonly #bounds: Float64Array;
   readonly #maxTransitions: number;
+  /** No event counted yet: the first one starts a breaker's `closed` state. */
+  #fresh = true;
   #lastKey: string | undefined;
   #lastSeries: Series | undefined;
 
@@ -242,33 +244,31 @@ export class PolicyStats {
     this.#maxTransitions = maxTransitions;
     this.total = new Series(bounds);
     this.timeline = timeline;
-    this.keys =
-      maxKeys > 0
-        ? new LRUCache<string, Series>({
-            max: maxKeys,
-            dispose: (_value, _key, reason) => {
-              if (reason === 'evict') this.evictedKeys++;
-            },
-          })
-        : undefined;
+    this.keys = maxKeys > 0 ? new KeyTable(maxKeys, () => new Series(bounds)) : undefined;
     if (policy === 'circuit-breaker') this.circuit = 'closed';
   }
 
-  /** Counts one event (`index` from {@link typeIndex}); O(1) apart from the key's LRU touch. */
+  /** Keys evicted so far to respect `maxKeysPerPolicy`. */
+  get evictedKeys(): number {
+    return this.keys?.evicted ?? 0;
+  }
+
+  /**
+   * Counts one event (`index` from {@link typeIndex}) with its latency bucket (-1: none). O(1): a
+   * key seen before costs a `Map.get` and a relink, none when it is the previous event's.
+   */
   add(event: ResilienceEvent, index: number, durationMs: number, bucket: number): void {
     const time = event.time;
-    if (this.total.lastTime === 0 && this.circuit === 'closed') this.circuitSince = time;
+    if (this.#fresh) {
+      this.#fresh = false;
+      if (this.circuit === 'closed') this.circuitSince = time;
+    }
     this.total.add(index, time, durationMs, bucket);
     const key = event.key;
     if (key !== undefined && this.keys !== undefined) {
-      // The key of the previous event is already the most recent: skip the LRU touch.
-      let series = key === this.#lastKey ? this.#lastSeries : undefined;
-      if (series === undefined) {
-        series = this.keys.get(key);
-        if (series === undefined) {
-          series = new Series(this.#bounds);
-          this.keys.set(key, series);
-        }
+      let series = this.#lastSeries;
+      if (key !== this.#lastKey || series === undefined) {
+        series = this.keys.touch(key);
         this.#lastKey = key;
         this.#lastSeries = series;
       }

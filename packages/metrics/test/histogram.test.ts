@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Histogram, bucketIndex, quantile } from '../src/histogram.js';
+import { Histogram, bucketFinder, bucketIndex, quantile } from '../src/histogram.js';
 
 const bounds = Float64Array.from([1, 2, 5, 10, 20, 50, 100]);
 
@@ -16,6 +16,19 @@ describe('histogram', () => {
     [1e9, 7],
   ])('puts %s ms in bucket %i (le semantics, +Inf last)', (ms, index) => {
     expect(bucketIndex(bounds, ms)).toBe(index);
+  });
+
+  it('bucketFinder answers what bucketIndex does, from its table or past it', () => {
+    const finder = bucketFinder(bounds);
+    for (let ms = 0; ms <= 200; ms++) expect(finder(ms)).toBe(bucketIndex(bounds, ms));
+    for (const ms of [0.5, 1.0001, 99.9, 100.5, 5_000, 1e9]) expect(finder(ms)).toBe(bucketIndex(bounds, ms));
+    const fine = Float64Array.from([0.25, 0.5, 1.5, 3, 8_000]); // fractional bounds, a table capped at 4_096 ms
+    const fineFinder = bucketFinder(fine);
+    fc.assert(
+      fc.property(fc.oneof(fc.nat(10_000), fc.double({ min: 0, max: 10_000, noNaN: true })), (ms) => {
+        expect(fineFinder(ms)).toBe(bucketIndex(fine, ms));
+      }),
+    );
   });
 
   it('keeps count, sum, min and max and reports empty percentiles as undefined', () => {

@@ -144,6 +144,39 @@ describe('createMetrics: aggregation', () => {
     expect(typeIndex('nope')).toBeUndefined();
   });
 
+  it('attributes every event to its own policy however many policies take turns', () => {
+    const metrics = createMetrics();
+    // More policies than the sink's recent-policies cache holds, one name shared by two kinds, and
+    // a name that equals another policy's only by content (built at run time, another string).
+    const policies = [
+      emitter(metrics.onEvent, 'retry', 'api', () => T0),
+      emitter(metrics.onEvent, 'circuit-breaker', 'api', () => T0),
+      emitter(metrics.onEvent, 'timeout', 'db', () => T0),
+      emitter(metrics.onEvent, 'retry', 'db', () => T0),
+      emitter(metrics.onEvent, 'bulkhead', 'pool', () => T0),
+      emitter(metrics.onEvent, 'hedge', 'search', () => T0),
+      emitter(metrics.onEvent, 'retry', ['a', 'p', 'i'].join(''), () => T0),
+    ];
+    for (let round = 1; round <= 3; round++) {
+      for (const [i, emit] of policies.entries()) {
+        for (let n = 0; n < i + 1; n++) emit({ type: 'success', durationMs: round });
+      }
+      for (const emit of policies) emit({ type: 'failure', durationMs: 0, error: undefined });
+      for (const emit of [...policies].reverse()) emit({ type: 'success', durationMs: 1 });
+    }
+    const counts = metrics
+      .snapshot()
+      .policies.map((p) => `${p.policy}/${p.name} ${p.counts.success} ${p.counts.failure}`);
+    expect(counts).toEqual([
+      'retry/api 30 6', // 3 × (1 + 1) successes, and 3 × (7 + 1) with the content-equal name
+      'circuit-breaker/api 9 3',
+      'timeout/db 12 3',
+      'retry/db 15 3',
+      'bulkhead/pool 18 3',
+      'hedge/search 21 3',
+    ]);
+  });
+
   it('ignores event types it does not know and durations that are not numbers', () => {
     const metrics = createMetrics();
     metrics.onEvent({ policy: 'x', name: 'x', time: 1, type: 'something.new' } as never);
