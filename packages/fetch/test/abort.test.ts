@@ -54,8 +54,9 @@ describe('caller abort at every stage', () => {
 
   it('a caller signal held by every layer of a hedged call draws no leak warning from Node', async () => {
     // Timeout, retry and hedge, plus the breaker and attempt timeout of each attempt in flight, all
-    // listen to the caller's signal: past Node's default of 10 listeners it would print a
-    // MaxListenersExceededWarning ("possible memory leak") for a call that leaks nothing.
+    // listen to the caller's signal: as runtime listeners, past Node's default of 10 they would
+    // print a MaxListenersExceededWarning ("possible memory leak") for a call that leaks nothing.
+    // They share one (core's onAbort), so the signal carries a single runtime listener.
     const warnings: Error[] = [];
     const onWarning = (warning: Error) => warnings.push(warning);
     process.on('warning', onWarning);
@@ -77,7 +78,7 @@ describe('caller abort at every stage', () => {
       const p = f(URL_, { signal: controller.signal }).catch((e: unknown) => e);
       for (let i = 0; i < 5; i++) await clock.advance(10);
       expect(base.calls).toHaveLength(5);
-      expect(getEventListeners(controller.signal, 'abort').length).toBeGreaterThan(10);
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
       controller.abort(new Error('gone'));
       await p;
       await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
