@@ -195,9 +195,10 @@ class Breaker extends CircuitMachine implements CircuitBreakerPolicy {
       slow = durationMs >= c.slowCallDurationMs;
       const emit = c.emit;
       if (emit) {
-        if (!failed) emit({ type: 'success', key: ctx.key, durationMs });
-        else if (ok) emit({ type: 'failure', key: ctx.key, durationMs, error: undefined, value: result });
-        else emit({ type: 'failure', key: ctx.key, durationMs, error: result });
+        // The time just read stamps the event too: no third clock read.
+        if (!failed) emit({ type: 'success', key: ctx.key, durationMs, time: now });
+        else if (ok) emit({ type: 'failure', key: ctx.key, durationMs, error: undefined, value: result, time: now });
+        else emit({ type: 'failure', key: ctx.key, durationMs, error: result, time: now });
       }
     }
     this.record(s, failed, slow, now, ctx.key);

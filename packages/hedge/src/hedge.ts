@@ -143,7 +143,8 @@ class HedgeCall<T> {
     if (this.hedges) this.hedges.push(ctx);
     else this.hedges = [ctx];
     this.running |= 1 << (attempt - 1);
-    if (policy.emit) policy.emit({ type: 'hedge.sent', key: parent?.key, attempt, afterMs: now - this.start });
+    if (policy.emit)
+      policy.emit({ type: 'hedge.sent', key: parent?.key, attempt, afterMs: now - this.start, time: now });
     this.#arm(now);
     invoke(this.fn, ctx).then(
       (value) => this.won(attempt, value),

@@ -46,10 +46,11 @@ function settle<T>(
   start: number,
 ): T {
   if (p.emit) {
-    const durationMs = p.clock.now() - start;
+    const time = p.clock.now(); // stamps the event too: no second clock read
+    const durationMs = time - start;
     const { attempt } = outcome;
-    if (!outcome.failed && !outcome.retry) p.emit({ type: 'success', key: options?.key, attempt, durationMs });
-    else p.emit({ type: 'failure', key: options?.key, attempt, durationMs, error: outcome.error });
+    if (!outcome.failed && !outcome.retry) p.emit({ type: 'success', key: options?.key, attempt, durationMs, time });
+    else p.emit({ type: 'failure', key: options?.key, attempt, durationMs, error: outcome.error, time });
   }
   if (outcome.failed) throw outcome.error;
   return outcome.value as T;
