@@ -24,12 +24,19 @@ export interface RedisClient {
    * rather than queue up behind a dead connection (and run late once it comes back).
    */
   readonly isReady?: boolean;
+  /**
+   * True for a Redis Cluster client (ioredis's `Cluster` says so itself; set it on an adapter of
+   * another cluster client): consumes of different keys then never share a script call, whose keys
+   * must all live on one node.
+   */
+  readonly isCluster?: boolean;
 }
 
 /** The part of an ioredis client (`new Redis(url)`) `redisStore()` uses; it is adapted to {@link RedisClient}. */
 export interface IORedisClient {
   call(command: string, ...args: string[]): Promise<unknown>;
   readonly status: string;
+  readonly isCluster?: boolean;
 }
 
 const IOREDIS_DOWN: ReadonlySet<string> = new Set(['reconnecting', 'close', 'end']);
@@ -48,6 +55,7 @@ export function fromIORedis(client: IORedisClient): RedisClient {
     get isReady() {
       return !IOREDIS_DOWN.has(client.status);
     },
+    isCluster: client.isCluster === true,
   };
 }
 

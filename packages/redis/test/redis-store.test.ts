@@ -1,5 +1,5 @@
 import { type ResilienceEvent, RateLimitedError, systemClock } from '@palisade/core';
-import { type RateLimitDecision, rateLimit, throttle } from '@palisade/rate-limit';
+import { type RateLimitDecision, gcra, gcraRule, rateLimit, throttle } from '@palisade/rate-limit';
 import { Redis } from 'ioredis';
 import { type RedisClientType, createClient } from 'redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -44,6 +44,50 @@ describeRedis('redisStore() against a real Redis', () => {
     within(refusedBig.retryAfterMs, 500);
     await new Promise((r) => setTimeout(r, refused.retryAfterMs + 5));
     expect(await limiter.consume('k')).toMatchObject({ allowed: true, remaining: 0 });
+  });
+
+  it('a burst issued in one tick (one script call) is decided in order: exactly the burst goes through', async () => {
+    const { limiter } = policy();
+    const decisions = await Promise.all(Array.from({ length: 15 }, () => limiter.consume('k')));
+    expect(decisions.map((d) => d.allowed)).toEqual([...Array(10).fill(true), ...Array(5).fill(false)]);
+    expect(decisions.map((d) => d.remaining)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 0, 0, 0, 0, 0]);
+    expect((await limiter.consume('k')).allowed).toBe(false);
+  });
+
+  it('one call deciding many keys, costs and waits makes the decisions of gcra(), one after the other', async () => {
+    // One unit per second, so every decision of the call is whole seconds apart on one clock.
+    const rule = { name: 'seq', limit: 5, windowMs: 5_000, burst: 5, clock: systemClock };
+    const bound = redisStore({ client, prefix: uniquePrefix('seq') }).bind(rule);
+    const calls: [key: string, cost: number, maxWaitMs: number][] = [
+      ['x', 1, 0],
+      ['y', 2, 0],
+      ['x', 3, 0],
+      ['x', 2, 0],
+      ['y', 0, 0],
+      ['x', 1, 2_000],
+      ['y', 3, 0],
+      ['y', 2, 0],
+      ['x', 1, 4_000],
+      ['y', 1, 3_000],
+      ['x', 0, 0],
+      ['y', 5, 0],
+      ['x', 2, 0],
+    ];
+    const got = await Promise.all(calls.map(([key, cost, wait]) => bound.consume(key, cost, wait)));
+    const tats = new Map<string, number>();
+    const expected = calls.map(([key, cost, wait]) => {
+      const d = gcra(tats.get(key), 0, cost, wait, gcraRule(rule));
+      if (d.allowed) tats.set(key, d.tat);
+      return d;
+    });
+    const view = ({ allowed, remaining, resetMs, retryAfterMs }: RateLimitDecision) => ({
+      allowed,
+      remaining,
+      resetMs,
+      retryAfterMs,
+    });
+    expect(got.map(view)).toEqual(expected.map(view));
+    expect(expected.filter((d) => !d.allowed).length).toBeGreaterThan(2); // the sequence refuses some
   });
 
   it('execute() rejects with a RateLimitedError carrying the headers fields', async () => {

@@ -21,8 +21,12 @@ function fakeClient(isReady = true) {
   return { client, calls, loads };
 }
 
-// Allowed, the key's TAT 600 ms ahead (one unit of the default 100 per minute), and its token.
-const reply = [1, 600_000, 1_700_000_000_100_000];
+// Redis's time (µs), then one consume: allowed, the key's TAT 600 ms ahead (one unit of the
+// default 100 per minute).
+const reply = [1_699_999_999_500_000, 600_000];
+
+/** Lets the tick end: the consumes issued in it are sent then, together. */
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('redisStore() failures (fake client, FakeClock)', () => {
   it('a hung Redis: the call is decided by onStoreError when timeoutMs elapses (fail-open)', async () => {
@@ -42,7 +46,7 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
     await expect(p).resolves.toBe('ran');
     expect(events).toMatchObject([{ type: 'ratelimit.store-error', key: 'k', mode: 'fail-open' }]);
     expect((events[0] as { error: unknown }).error).toBeInstanceOf(TimeoutError);
-    calls[0]?.resolve([0, 0, 0]); // the late answer is ignored
+    calls[0]?.resolve([0, 0]); // the late answer is ignored
     expect(clock.pending).toBe(0);
   });
 
@@ -68,6 +72,7 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
     expect(String((events[0] as { error: Error }).error.message)).toMatch(/client is not ready/);
     client.isReady = true;
     const p = limiter.consume('k');
+    await tick();
     calls[0]?.resolve(reply);
     await expect(p).resolves.toMatchObject({ allowed: true, remaining: 99, resetMs: 600, retryAfterMs: 0 });
   });
@@ -96,9 +101,11 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
     const { client, calls } = fakeClient();
     const limiter = throttle({ store: redisStore({ client }), clock });
     const failed = limiter.execute(() => 'ran');
+    await tick();
     calls[0]?.reject(new Error("READONLY You can't write against a read only replica."));
     await expect(failed).rejects.toBeInstanceOf(RateLimitedError); // throttle: fail-closed by default
     const ok = limiter.execute(() => 'ran');
+    await tick();
     calls[1]?.resolve(reply);
     await expect(ok).resolves.toBe('ran');
   });
@@ -108,7 +115,9 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
     const { client, calls, loads } = fakeClient();
     const limiter = rateLimit({ store: redisStore({ client }), clock });
     const a = limiter.consume('a');
+    await tick(); // two calls: 'b' is issued in a later tick
     const b = limiter.consume('b');
+    await tick();
     calls[0]?.reject(new Error('NOSCRIPT No matching script. Please use EVAL.'));
     calls[1]?.reject(new Error('NOSCRIPT No matching script. Please use EVAL.'));
     await clock.flush();
@@ -133,6 +142,7 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
       clock,
     });
     const p = paced.execute(() => 'ran', { key: 'user:1' });
+    await tick();
     expect(calls[0]?.args).toEqual([
       'EVALSHA',
       expect.any(String),
@@ -143,7 +153,7 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
       '1',
       '5000000',
     ]);
-    calls[0]?.resolve([1, 250_000, 1_700_000_000_250_000]); // allowed now
+    calls[0]?.resolve([1_700_000_000_000_000, 250_000]); // allowed now
     await expect(p).resolves.toBe('ran');
   });
 
@@ -165,7 +175,8 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
     const paced = throttle({ store: redisStore({ client }), clock });
     const controller = new AbortController();
     const p = paced.execute(() => 'ran', { signal: controller.signal });
-    calls[0]?.resolve([1, 60_400_000, 1_700_000_000_500_000]); // reserved 400 ms ahead
+    await tick();
+    calls[0]?.resolve([1_699_999_940_100_000, 60_400_000]); // reserved 400 ms ahead
     await clock.advance(10);
     controller.abort(new Error('stop'));
     await expect(p).rejects.toThrow('stop');
