@@ -80,7 +80,8 @@ export function problemResponse(c: Context, response: SerializedHttpResponse): R
   for (const name in headers) {
     const value = headers[name] as string;
     if (name === 'content-type') contentType = value;
-    else outgoing.setHeader(name, value);
+    // node-server frames a string body itself: one Node header call fewer per refusal.
+    else if (name !== 'content-length') outgoing.setHeader(name, value);
   }
   return c.body(response.body, status, { 'content-type': contentType });
 }
