@@ -2,14 +2,17 @@
 // peers (express-rate-limit; hono-rate-limiter), on the allow path (a limit nobody reaches) and
 // the 429 path (every request refused). Each server runs in its own process; autocannon loads
 // one at a time, in alternating rounds; the median is reported with its share of the bare
-// framework's requests/s measured in the same round.
-import { type ChildProcess, spawn } from 'node:child_process';
+// framework's requests/s measured in the same round. Where `taskset` exists and there are two
+// cores or more, the servers share the last core and this process (autocannon) the others, so a
+// server's requests/s and CPU are not those of the load generator competing with it.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { machine } from './_harness.js';
 
-const ROUNDS = 5;
-const DURATION_S = 1;
+const ROUNDS = 7;
+const DURATION_S = 2;
 const CONNECTIONS = 32;
 
 interface Server {
@@ -22,14 +25,24 @@ interface Server {
 
 const server = fileURLToPath(new URL('./_http-server.ts', import.meta.url));
 
+/** The core the servers run on, when pinning is possible (and this process then keeps off it). */
+const serverCore = pinLoadGenerator();
+
+function pinLoadGenerator(): number | undefined {
+  const cores = os.cpus().length;
+  if (process.platform !== 'linux' || cores < 2) return undefined;
+  try {
+    execFileSync('taskset', ['-a', '-pc', `0-${cores - 2}`, String(process.pid)], { stdio: 'ignore' });
+    return cores - 1;
+  } catch {
+    return undefined;
+  }
+}
+
 async function start(framework: Server['framework'], variant: Server['variant'], label: string): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=@palisade/source', server, framework, variant],
-    {
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    },
-  );
+  const node = [process.execPath, '--import', 'tsx', '--conditions=@palisade/source', server, framework, variant];
+  const [command, ...args] = serverCore === undefined ? node : ['taskset', '-c', String(serverCore), ...node];
+  const child = spawn(command as string, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -88,8 +101,12 @@ const servers = await Promise.all([
 try {
   process.stdout.write(
     `${machine()}; autocannon ${CONNECTIONS} connections, ${DURATION_S} s runs, ${ROUNDS} rounds per framework; ` +
+      (serverCore === undefined
+        ? 'servers and autocannon not pinned; '
+        : `servers pinned to core ${serverCore}, autocannon to the other${serverCore > 1 ? 's' : ''}; `) +
       '"× bare req/s" is the median over rounds of (req/s ÷ the bare server\'s req/s in the same round); ' +
-      '"bare CPU ÷ CPU" is the share of the bare server\'s capacity kept, from the server process\'s CPU time per request\n\n',
+      '"bare CPU ÷ CPU" is the share of the bare server\'s capacity kept: the median over rounds of (the bare ' +
+      "server's CPU time per request ÷ this server's) in the same round\n\n",
   );
   for (const [title, path] of [
     ['allow path (limit never reached)', '/allow'],
@@ -124,14 +141,16 @@ try {
           ratios.get(s)?.push((measured.get(s) as number) / bare);
         }
       }
-      const bareCpu = median(cpus.get(group[0] as Server) ?? []);
+      const bareCpus = cpus.get(group[0] as Server) ?? [];
       for (const s of group) {
-        const cpuPerRequest = median(cpus.get(s) ?? []);
+        const own = cpus.get(s) ?? [];
+        const cpuPerRequest = median(own);
+        const cpuShare = median(own.map((us, round) => (bareCpus[round] as number) / us));
         const codes = Object.entries(statuses.get(s) ?? {})
           .map(([code, count]) => `${code}: ${count}`)
           .join(', ');
         lines.push(
-          `| ${s.label} | ${median(rps.get(s) ?? []).toFixed(0)} | ${median(ratios.get(s) ?? []).toFixed(2)} | ${cpuPerRequest.toFixed(1)} | ${(bareCpu / cpuPerRequest).toFixed(2)} | ${codes} |`,
+          `| ${s.label} | ${median(rps.get(s) ?? []).toFixed(0)} | ${median(ratios.get(s) ?? []).toFixed(2)} | ${cpuPerRequest.toFixed(1)} | ${cpuShare.toFixed(2)} | ${codes} |`,
         );
       }
     }
