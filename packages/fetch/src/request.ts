@@ -70,6 +70,21 @@ export function splitUrl(text: string): { host: string; path: string } | undefin
 }
 
 /**
+ * The last URL split, and how: a client calling one endpoint over and over (a poll, a queue, the
+ * same upstream path) pays for the regular expressions once. Pure, so sharing it is safe.
+ */
+let lastUrl: string | undefined;
+let lastSplit: { host: string; path: string } | undefined;
+
+function splitUrlOnce(text: string): { host: string; path: string } | undefined {
+  if (text !== lastUrl) {
+    lastSplit = splitUrl(text);
+    lastUrl = text;
+  }
+  return lastSplit;
+}
+
+/**
  * Normalizes `fetch(input, init)`'s arguments, or returns `undefined` when the URL cannot be parsed
  * (then `fetch` itself is left to reject, with its own error).
  */
@@ -77,7 +92,7 @@ export function prepareRequest(input: RequestInfo | URL, init: RequestInit | und
   let request: Request | undefined;
   let host: string;
   let path: string;
-  const quick = typeof input === 'string' ? splitUrl(input) : undefined;
+  const quick = typeof input === 'string' ? splitUrlOnce(input) : undefined;
   if (quick !== undefined) {
     host = quick.host;
     path = quick.path;
