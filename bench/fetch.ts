@@ -4,9 +4,11 @@
 // node:http, keep-alive, a 2-byte body) runs in a child process so that only the client's work is
 // measured. Each operation is a burst of CONCURRENCY requests in flight at once, bodies read. Wall
 // time swings with whatever else the machine runs; the client's CPU time per request is reported
-// beside it as the steadier measure of what a wrapper costs.
-import { spawn } from 'node:child_process';
+// beside it as the steadier measure of what a wrapper costs. Where `taskset` exists and there are
+// two cores or more, the server runs on the last core and this process on the others.
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { createFetch } from '@palisade/fetch';
 import {
@@ -29,7 +31,24 @@ const SERVER = `
   server.listen(0, '127.0.0.1', () => console.log('PORT ' + server.address().port));
 `;
 
-const child = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** The core the server runs on, when pinning is possible (and this process then keeps off it). */
+function pinClient(): number | undefined {
+  const cores = os.cpus().length;
+  if (process.platform !== 'linux' || cores < 2) return undefined;
+  try {
+    execFileSync('taskset', ['-a', '-pc', `0-${cores - 2}`, String(process.pid)], { stdio: 'ignore' });
+    return cores - 1;
+  } catch {
+    return undefined;
+  }
+}
+const serverCore = pinClient();
+const child =
+  serverCore === undefined
+    ? spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn('taskset', ['-c', String(serverCore), process.execPath, '-e', SERVER], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
 const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
 const url = `http://127.0.0.1:${line.split(' ')[1]}/`;
 
@@ -121,5 +140,9 @@ lines.push(
   '',
   `Baseline: the mean of the two plain-fetch rows, which differ by ${((Math.abs(plainCpu - controlCpu) / baseCpu) * 100).toFixed(1)}% in CPU and ${((Math.abs(rowOf(PLAIN).nsPerOp - rowOf(CONTROL).nsPerOp) / baseNs) * 100).toFixed(1)}% in wall time in this run: differences smaller than that are noise.`,
 );
-process.stdout.write(`${lines.join('\n')}\n\n${machine()}\n`);
+const pinning =
+  serverCore === undefined
+    ? 'client and server not pinned'
+    : `server pinned to core ${serverCore}, client to the others`;
+process.stdout.write(`${lines.join('\n')}\n\n${machine()}; ${pinning}\n`);
 child.kill();
