@@ -14,7 +14,7 @@ const HELP = `palisade lab — availability under faults, with and without palis
 
 Usage: npm run demo -- [options]
 
-  --quick              short runs (about a quarter of the time), for tests and a first look
+  --quick              shorter runs (half the default length), for tests and a first look
   --scenario <names>   comma-separated subset: ${SCENARIOS.map((s) => s.name).join(', ')}
   --report <path>      where to write the HTML report (default: artifacts/lab-report.html)
   --json <path>        also write the summaries as JSON
@@ -87,7 +87,8 @@ export async function main(argv = process.argv.slice(2)): Promise<ScenarioOutcom
   if (unknown?.length)
     throw new Error(`unknown scenario ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
   const scenarios = SCENARIOS.filter((s) => !wanted || wanted.includes(s.name));
-  const scale = values.quick ? 0.25 : 1;
+  // The default run is half the scenarios' nominal length: the whole lab in about a minute.
+  const scale = values.quick ? 0.25 : 0.5;
   const firstServicePort = await freePort();
   const redisPort = Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379);
   const redisUp = await reachable(redisPort);
