@@ -1,5 +1,6 @@
 // Shared micro-benchmark harness: alternating rounds, median ns/op, ratios against the bare call
 // (the first case) and against peers. Run on demand (npm run bench), never from tests.
+import { execFileSync } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { setFlagsFromString } from 'node:v8';
@@ -136,4 +137,20 @@ export async function bytesPerKey(
   // `fill` holds the state: keep it reachable until measured.
   if (typeof fill !== 'function') throw new Error('unreachable');
   return (after - before) / count;
+}
+
+/**
+ * Keeps this process (the client or load generator) off the last core and returns that core for
+ * the server(s) to be pinned to with `taskset -c`, so that neither side's CPU is counted as the
+ * other's; `undefined` where pinning is not possible (not Linux, one core, no taskset).
+ */
+export function pinToAllButLastCore(): number | undefined {
+  const cores = os.cpus().length;
+  if (process.platform !== 'linux' || cores < 2) return undefined;
+  try {
+    execFileSync('taskset', ['-a', '-pc', `0-${cores - 2}`, String(process.pid)], { stdio: 'ignore' });
+    return cores - 1;
+  } catch {
+    return undefined;
+  }
 }

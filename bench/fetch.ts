@@ -6,9 +6,8 @@
 // time swings with whatever else the machine runs; the client's CPU time per request is reported
 // beside it as the steadier measure of what a wrapper costs. Where `taskset` exists and there are
 // two cores or more, the server runs on the last core and this process on the others.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { createFetch } from '@palisade/fetch';
 import {
@@ -21,7 +20,7 @@ import {
   timeout as cockatielTimeout,
   wrap,
 } from 'cockatiel';
-import { type BenchRow, compare, machine } from './_harness.js';
+import { type BenchRow, compare, machine, pinToAllButLastCore } from './_harness.js';
 
 const CONCURRENCY = 16;
 const SERVER = `
@@ -32,17 +31,7 @@ const SERVER = `
 `;
 
 /** The core the server runs on, when pinning is possible (and this process then keeps off it). */
-function pinClient(): number | undefined {
-  const cores = os.cpus().length;
-  if (process.platform !== 'linux' || cores < 2) return undefined;
-  try {
-    execFileSync('taskset', ['-a', '-pc', `0-${cores - 2}`, String(process.pid)], { stdio: 'ignore' });
-    return cores - 1;
-  } catch {
-    return undefined;
-  }
-}
-const serverCore = pinClient();
+const serverCore = pinToAllButLastCore();
 const child =
   serverCore === undefined
     ? spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] })

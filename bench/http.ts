@@ -5,11 +5,10 @@
 // framework's requests/s measured in the same round. Where `taskset` exists and there are two
 // cores or more, the servers share the last core and this process (autocannon) the others, so a
 // server's requests/s and CPU are not those of the load generator competing with it.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import os from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { machine } from './_harness.js';
+import { machine, pinToAllButLastCore } from './_harness.js';
 
 const ROUNDS = 7;
 const DURATION_S = 2;
@@ -26,18 +25,7 @@ interface Server {
 const server = fileURLToPath(new URL('./_http-server.ts', import.meta.url));
 
 /** The core the servers run on, when pinning is possible (and this process then keeps off it). */
-const serverCore = pinLoadGenerator();
-
-function pinLoadGenerator(): number | undefined {
-  const cores = os.cpus().length;
-  if (process.platform !== 'linux' || cores < 2) return undefined;
-  try {
-    execFileSync('taskset', ['-a', '-pc', `0-${cores - 2}`, String(process.pid)], { stdio: 'ignore' });
-    return cores - 1;
-  } catch {
-    return undefined;
-  }
-}
+const serverCore = pinToAllButLastCore();
 
 async function start(framework: Server['framework'], variant: Server['variant'], label: string): Promise<Server> {
   const node = [process.execPath, '--import', 'tsx', '--conditions=@palisade/source', server, framework, variant];
