@@ -1,9 +1,10 @@
 // Shared micro-benchmark harness: alternating rounds, median ns/op, ratios against the bare call
 // (the first case) and against peers. Run on demand (npm run bench), never from tests.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { setFlagsFromString } from 'node:v8';
+import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 
 export interface BenchCase {
@@ -153,4 +154,17 @@ export function pinToAllButLastCore(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Runs this bench file again in a fresh process with `flag` (same Node flags), its output joining
+ * ours. For a goal's pair measured alone: in a process that has just run every variant of a policy
+ * through the same `execute`, that method's JIT feedback is polymorphic, which costs 10-15% that a
+ * service running one configuration of the policy never pays. Both figures are printed.
+ */
+export function runAlone(moduleUrl: string, flag: string): void {
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(moduleUrl), flag], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (child.status !== 0) process.exitCode = child.status ?? 1;
 }

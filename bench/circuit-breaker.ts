@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { circuitBreaker, keyed } from '@palisade/circuit-breaker';
 import { ConsecutiveBreaker, circuitBreaker as cockatielBreaker, handleAll } from 'cockatiel';
 import CircuitBreaker from 'opossum';
-import { bytesPerKey, compare, heapAfterGc } from './_harness.js';
+import { bytesPerKey, compare, heapAfterGc, runAlone } from './_harness.js';
 
 const KEYS = 100_000;
 
@@ -170,12 +170,29 @@ async function speed(): Promise<void> {
   opossumNoTimeout.shutdown();
 }
 
+/** The goal's pair alone, in a fresh process (see runAlone) and more rounds. */
+async function goal(): Promise<void> {
+  const fn = async () => 1;
+  const defaults = circuitBreaker();
+  await compare(
+    'bare await vs circuitBreaker(), alone in a fresh process (goal: ≤ 2x)',
+    [
+      { name: 'bare await fn()', fn },
+      { name: 'palisade circuitBreaker() (defaults)', fn: () => defaults.execute(fn) },
+    ],
+    { iterations: 100_000, rounds: 21 },
+  );
+}
+
 if (process.argv.includes('--memory')) {
   await memory();
+} else if (process.argv.includes('--goal')) {
+  await goal();
 } else if (process.argv.includes('--speed')) {
   await speed();
 } else {
   await speed();
+  runAlone(import.meta.url, '--goal');
   if ((globalThis as { gc?: unknown }).gc) await memory();
   else {
     // Heap numbers need --expose-gc: measure memory in a child that has it.
