@@ -11,7 +11,7 @@ import {
 } from '@palisade/core';
 import { LRUCache } from 'lru-cache';
 import { FACTORIES } from './factories.js';
-import { type FetchPolicy, type NormalizedFetchOptions, isPolicy } from './options.js';
+import { type FetchPolicy, type NormalizedFetchOptions, PKG, isPolicy } from './options.js';
 
 /** The policy one request runs through. */
 export interface Selection {
@@ -51,6 +51,28 @@ const REPLAYING: ReadonlySet<SpecKey> = new Set(['retry', 'hedge']);
 const ABORTING: ReadonlySet<SpecKey> = new Set(['timeout', 'attemptTimeout', 'hedge']);
 const NONE: Selection = Object.freeze({ policy: undefined, replays: false, aborts: false });
 
+/**
+ * A package prefix at the start of a message, or after the spec key core's `fromSpec` puts in
+ * front of a factory's message (`retry: @palisade/retry: …`).
+ */
+const INNER_PREFIX = /^(\w+: )?@palisade\/[\w-]+: /;
+
+/**
+ * Runs `build`, turning a `TypeError` from core (route keys, `fromSpec`) or a pattern factory into
+ * one message with a single `@palisade/fetch:` prefix and `where` it is configured, e.g.
+ * `@palisade/fetch: route "api.example.com": retry: "maxAttempts" must be …`. The original error
+ * is the `cause`.
+ */
+function named<T>(where: string | undefined, build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    const detail = error.message.replace(INNER_PREFIX, '$1');
+    throw new TypeError(`${PKG}: ${where === undefined ? '' : `${where}: `}${detail}`, { cause: error });
+  }
+}
+
 const compose = (policies: Policy[]): Policy | undefined =>
   policies.length === 0 ? undefined : policies.length === 1 ? policies[0] : pipeline(...policies);
 
@@ -69,13 +91,11 @@ export class PolicyTable {
   constructor(options: NormalizedFetchOptions) {
     this.#options = options;
     this.#states = new LRUCache<string, SpecState>({ max: options.maxKeys });
-    const keys = Object.keys(options.routes);
-    this.#routes =
-      keys.length === 0
-        ? undefined
-        : compileRoutes(
-            keys.map((key) => [key, this.#entry(`route "${key}"`, key, options.routes[key] as FetchPolicy)] as const),
-          );
+    const { routes } = options;
+    const entries = Object.keys(routes).map(
+      (key) => [key, this.#entry(`route "${key}"`, key, routes[key] as FetchPolicy)] as const,
+    );
+    this.#routes = entries.length === 0 ? undefined : named(undefined, () => compileRoutes(entries));
     this.#fallback = options.policy === undefined ? undefined : this.#entry('"policy"', 'fetch', options.policy);
   }
 
@@ -91,7 +111,7 @@ export class PolicyTable {
       entry = { id: this.#count++, label, ready, spec: undefined, splits: false };
     } else {
       // Built once now so that a bad spec throws at construction, naming where it is.
-      fromSpec(value, this.#specOptions(where, label));
+      named(where, () => fromSpec(value, this.#specOptions(label)));
       const splits = SPEC_ORDER.some(
         (key) => REPLAYING.has(key) && value[key] !== undefined && (value[key] as unknown) !== false,
       );
@@ -100,11 +120,11 @@ export class PolicyTable {
     return entry;
   }
 
-  #specOptions(where: string, label: string): FromSpecOptions {
+  /** No `path`: {@link named} says where, once, around core's message. */
+  #specOptions(label: string): FromSpecOptions {
     const { clock, onEvent } = this.#options;
     return {
       factories: FACTORIES,
-      path: `@palisade/fetch: ${where}`,
       name: label,
       clock,
       ...(onEvent ? { onEvent } : {}),
@@ -113,7 +133,7 @@ export class PolicyTable {
 
   #build(entry: Entry): SpecState {
     const spec = entry.spec as PolicySpec;
-    const options = this.#specOptions(`"${entry.label}"`, entry.label);
+    const options = this.#specOptions(entry.label);
     const all: Policy[] = [];
     const once: Policy[] = [];
     let replays = false;

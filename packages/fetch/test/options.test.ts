@@ -54,6 +54,52 @@ describe('createFetch() options', () => {
     expect(() => createFetch({ policy: { timeout: 'soon' } })).toThrow(/"policy".*timeout.*"ms" must be a duration/);
   });
 
+  // One package prefix, then where (the route key or "policy"), then the field: no "@palisade/core:"
+  // or "@palisade/retry:" of the layers the message went through.
+  it.each([
+    [
+      { routes: { 'api.example.com': { retry: { maxAttempts: 0 } } } },
+      '@palisade/fetch: route "api.example.com": retry: "maxAttempts" must be an integer ≥ 1 (got 0)',
+    ],
+    [
+      { routes: { 'GET api.example.com/users/:id': { bulkhead: { maxConcurrent: 0 } } } },
+      '@palisade/fetch: route "GET api.example.com/users/:id": bulkhead: "maxConcurrent" must be an integer ≥ 1 (got 0)',
+    ],
+    [
+      { routes: { '*.example.com': { circuitBreaker: { failureRateThreshold: 2 } } } },
+      '@palisade/fetch: route "*.example.com": circuitBreaker: "failureRateThreshold" must be a fraction between 0 and 1 (got 2)',
+    ],
+    [
+      { routes: { 'api.example.com': { retry: 5 } } },
+      '@palisade/fetch: route "api.example.com": "retry" must be an options object (got 5)',
+    ],
+    [
+      { routes: { 'api.example.com': { retyr: true } } },
+      '@palisade/fetch: route "api.example.com": unknown policy "retyr" in spec (known: rateLimit, bulkhead, timeout, retry, hedge, circuitBreaker, attemptTimeout)',
+    ],
+    [
+      { policy: { attemptTimeout: 0 } },
+      '@palisade/fetch: "policy": attemptTimeout: "ms" must be a duration ≥ 1 ms (a number of ms or a string such as "250ms", "2s", "1m") (got 0)',
+    ],
+  ])('a bad spec in %j throws one exact message', (options, message) => {
+    let thrown: unknown;
+    try {
+      createFetch(options as never);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect((thrown as TypeError).message).toBe(message);
+    // The pattern's own error stays reachable, message untouched.
+    expect((thrown as TypeError).cause).toBeInstanceOf(TypeError);
+  });
+
+  it('names a bad route key under its own prefix', () => {
+    expect(() => createFetch({ routes: { 'GET a.test/x//y': noop() } })).toThrow(
+      /^@palisade\/fetch: route "GET a\.test\/x\/\/y" is not a valid route key: empty path segment/,
+    );
+  });
+
   it('accepts the statuses given, deduplicated', () => {
     expect(normalizeFetchOptions({ retryOnStatus: [503, 503, 429] }).retryOnStatus).toEqual([503, 429]);
     expect(normalizeFetchOptions({ retryOnStatus: [] }).retryOnStatus).toEqual([]);
