@@ -174,6 +174,10 @@ export const DASHBOARD_SCRIPT = `
       svg.appendChild(r);
     };
     cuts.forEach(function (tr) { seg(from, tr.time, state); from = tr.time; state = tr.state; });
+    // The state as of now can be newer than the last event: an open breaker past its openMs.
+    if (circuit.state !== state && circuit.since > from && circuit.since < x1) {
+      seg(from, circuit.since, state); from = circuit.since; state = circuit.state;
+    }
     seg(from, x1, state);
     cuts.forEach(function (tr) { svg.appendChild(sv('line', { x1: sx(tr.time), x2: sx(tr.time), y1: y - 2, y2: y + h + 2,
       stroke: '#e5ecf6', 'stroke-width': 1, 'stroke-opacity': 0.7 })); });
@@ -282,6 +286,10 @@ export const DASHBOARD_SCRIPT = `
       c.pill.appendChild(el('span', 'dot'));
       c.pill.appendChild(document.createTextNode(m.circuit.state));
       c.pill.appendChild(el('span', 'since', fmtAgo(S.time - m.circuit.since)));
+      // Open: when probes will be let through (after that the sink shows half-open).
+      if (m.circuit.until !== undefined && m.circuit.until !== null) {
+        c.pill.appendChild(el('span', 'until', 'probes in ' + fmtAgo(m.circuit.until - S.time)));
+      }
     } else {
       delete c.card.dataset.state;
       c.pill.hidden = true;

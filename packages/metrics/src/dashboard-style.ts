@@ -64,7 +64,7 @@ main { padding: 18px 22px 28px; }
 .pill[data-state="open"] { color: #fecaca; background: rgba(239, 68, 68, 0.22); border-color: rgba(239, 68, 68, 0.6); }
 .pill[data-state="open"] .dot { animation: blink 1s steps(2) infinite; }
 .pill[data-state="isolated"] { color: #e9d5ff; background: rgba(192, 132, 252, 0.15); border-color: rgba(192, 132, 252, 0.45); }
-.pill .since { font-weight: 500; letter-spacing: 0; text-transform: none; opacity: 0.85; }
+.pill .since, .pill .until { font-weight: 500; letter-spacing: 0; text-transform: none; opacity: 0.85; }
 @keyframes blink { 50% { opacity: 0.25; } }
 .stats { display: grid; grid-template-columns: repeat(auto-fit, minmax(68px, 1fr)); gap: 6px; margin: 12px 0 6px; }
 .stat { background: var(--panel-2); border: 1px solid var(--border); border-radius: 8px; padding: 6px 9px; min-width: 0; }

@@ -280,6 +280,7 @@ function frameBuilder(internals: MetricsInternals, frameOptions: FrameOptions) {
         circuit: snap.circuit && {
           state: snap.circuit.state,
           since: snap.circuit.since,
+          until: snap.circuit.until,
           transitions: snap.circuit.transitions.slice(0, 20),
         },
         bulkhead: snap.bulkhead,

@@ -179,6 +179,14 @@ export function createMetrics(options?: MetricsOptions): Metrics {
       return generation;
     },
   });
-  if (opts.meter) record = instrumentOpenTelemetry(opts.meter, () => all.values(), opts.buckets);
+  if (opts.meter) {
+    const { clock } = opts;
+    record = instrumentOpenTelemetry(
+      opts.meter,
+      () => all.values(),
+      opts.buckets,
+      () => clock.now(),
+    );
+  }
   return metrics;
 }

@@ -81,7 +81,8 @@ export const OTEL_INSTRUMENTS = Object.freeze({
     instrument: 'UpDownCounter',
     asynchronous: true,
     unit: '1',
-    description: 'Circuit breaker state: 1 for the current state, 0 for the others.',
+    description:
+      'Circuit breaker state: 1 for the current state, 0 for the others. An open breaker reads half-open once its openMs has passed.',
     attributes: Object.freeze([KIND, NAME, STATE]),
   }),
   bulkheadQueuedCalls: Object.freeze({
@@ -123,6 +124,7 @@ export function instrumentOpenTelemetry(
   meter: OpenTelemetryMeter,
   policies: () => Iterable<PolicyStats>,
   bucketsMs: readonly number[],
+  now: () => number,
 ): (stats: PolicyStats, durationMs: number) => void {
   const I = OTEL_INSTRUMENTS;
   const histogram = meter.createHistogram(I.callDuration.name, {
@@ -136,6 +138,7 @@ export function instrumentOpenTelemetry(
 
   meter.addBatchObservableCallback(
     (result) => {
+      const time = now();
       for (const stats of policies()) {
         const base = attributesOf(stats);
         const counts = stats.total.counts;
@@ -143,9 +146,9 @@ export function instrumentOpenTelemetry(
           const count = counts[i] as number;
           if (count > 0) result.observe(events, count, { ...base, [TYPE]: EVENT_TYPES[i] as string });
         }
-        if (stats.circuit !== undefined) {
-          for (const state of STATES)
-            result.observe(circuit, state === stats.circuit ? 1 : 0, { ...base, [STATE]: state });
+        const current = stats.circuitAt(time);
+        if (current !== undefined) {
+          for (const state of STATES) result.observe(circuit, state === current ? 1 : 0, { ...base, [STATE]: state });
         }
         if (stats.queued !== undefined) result.observe(queued, stats.queued, base);
         if (stats.limit !== undefined) result.observe(limit, stats.limit, base);

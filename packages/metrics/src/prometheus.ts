@@ -34,7 +34,8 @@ interface Family {
   labels: readonly string[];
   /** Only exported with `keys: true`. */
   perKey?: boolean;
-  collect(stats: PolicyStats, internals: MetricsInternals, into: Sample[]): void;
+  /** `now`: the sink's clock at the scrape, read once for every family. */
+  collect(stats: PolicyStats, internals: MetricsInternals, into: Sample[], now: number): void;
 }
 
 const STATES: readonly CircuitState[] = ['closed', 'open', 'half-open', 'isolated'];
@@ -81,11 +82,12 @@ const FAMILIES: readonly Family[] = [
     name: 'palisade_circuit_state',
     labels: ['policy', 'name', 'state'],
     type: 'gauge',
-    help: 'Circuit breaker state: 1 for the current state, 0 for the others.',
-    collect(stats, _internals, into) {
-      if (stats.circuit === undefined) return;
+    help: 'Circuit breaker state: 1 for the current state, 0 for the others. An open breaker reads half-open once its openMs has passed.',
+    collect(stats, _internals, into, now) {
+      const current = stats.circuitAt(now);
+      if (current === undefined) return;
       for (const state of STATES) {
-        into.push({ labels: { ...base(stats), state }, value: state === stats.circuit ? 1 : 0 });
+        into.push({ labels: { ...base(stats), state }, value: state === current ? 1 : 0 });
       }
     },
   },
@@ -177,9 +179,9 @@ function exporterOptions(fn: string, options: PrometheusOptions, extra: readonly
   return internalsOf(`${fn}()`, opts.metrics);
 }
 
-function collect(family: Family, internals: MetricsInternals): Sample[] {
+function collect(family: Family, internals: MetricsInternals, now: number): Sample[] {
   const samples: Sample[] = [];
-  for (const stats of internals.policies()) family.collect(stats, internals, samples);
+  for (const stats of internals.policies()) family.collect(stats, internals, samples, now);
   return samples;
 }
 
@@ -192,9 +194,10 @@ const wanted = (family: Family, keys: boolean | undefined): boolean => !family.p
 export function prometheusText(options: PrometheusOptions): string {
   const internals = exporterOptions('prometheusText', options);
   const lines: string[] = [];
+  const now = internals.options.clock.now();
   for (const family of FAMILIES) {
     if (!wanted(family, options.keys)) continue;
-    const samples = collect(family, internals);
+    const samples = collect(family, internals, now);
     if (samples.length === 0) continue;
     lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
     for (const sample of samples) {
@@ -265,7 +268,7 @@ export function registerPrometheus(options: RegisterPrometheusOptions): () => vo
         help: family.help,
         type: family.type,
         aggregator: 'sum',
-        values: collect(family, internals).map((sample) => ({
+        values: collect(family, internals, internals.options.clock.now()).map((sample) => ({
           value: sample.value,
           labels: sample.labels,
           ...(sample.suffix ? { metricName: `${family.name}${sample.suffix}` } : {}),

@@ -132,11 +132,18 @@ export interface CircuitTransition {
   openMs?: number;
 }
 
-/** A breaker's state in a snapshot. */
+/**
+ * A breaker's state in a snapshot, as the breaker would report it at the snapshot's `time`: an
+ * open breaker whose `openMs` has passed reads `half-open` (since the end of `openMs`), though the
+ * breaker itself only says so (`circuit.half-open`) when the next call or read of its `state`
+ * comes.
+ */
 export interface CircuitSnapshot {
   state: CircuitState;
   /** When it entered `state` (the policy's clock). */
   since: number;
+  /** While `open`: when it lets probes through (`time + openMs` of its `circuit.open`), epoch ms. */
+  until?: number;
   /** The last state changes, newest first (at most `maxTransitions`). */
   transitions: CircuitTransition[];
 }
@@ -216,8 +223,11 @@ export class PolicyStats {
   readonly keys: KeyTable | undefined;
   readonly timeline: Timeline;
   readonly transitions: CircuitTransition[] = [];
+  /** The state the breaker last announced (see {@link circuitAt} for the state as of now). */
   circuit: CircuitState | undefined;
   circuitSince = 0;
+  /** After `circuit.open`: when probes may start (`time + openMs`); NaN when not known. */
+  openUntil = Number.NaN;
   queued: number | undefined;
   maxQueued = 0;
   limit: number | undefined;
@@ -292,6 +302,8 @@ export class PolicyStats {
     if (state === undefined) return;
     this.circuit = state;
     this.circuitSince = event.time;
+    const openMs = (event as { openMs?: unknown }).openMs;
+    this.openUntil = state === 'open' && typeof openMs === 'number' ? event.time + openMs : Number.NaN;
     if (this.#maxTransitions === 0) return;
     const transition: CircuitTransition = { time: event.time, state };
     if (event.key !== undefined) transition.key = event.key;
@@ -302,6 +314,29 @@ export class PolicyStats {
     }
     this.transitions.push(transition);
     if (this.transitions.length > this.#maxTransitions) this.transitions.shift();
+  }
+
+  /**
+   * The breaker's state as it would report it at `now` (no event needed, nothing changed): an open
+   * breaker turns half-open once `openMs` has passed, but only announces it on its next call.
+   */
+  circuitAt(now: number): CircuitState | undefined {
+    const state = this.circuit;
+    return state === 'open' && now >= this.openUntil ? 'half-open' : state;
+  }
+
+  /** The breaker's state at `now` for a snapshot (see {@link circuitAt}). */
+  circuitSnapshot(now: number): CircuitSnapshot | undefined {
+    const announced = this.circuit;
+    if (announced === undefined) return undefined;
+    const state = this.circuitAt(now) as CircuitState;
+    const snap: CircuitSnapshot = {
+      state,
+      since: state === announced ? this.circuitSince : this.openUntil,
+      transitions: [...this.transitions].reverse(),
+    };
+    if (state === 'open' && !Number.isNaN(this.openUntil)) snap.until = this.openUntil;
+    return snap;
   }
 
   /** Rates and percentiles over the `windowMs` that ends at `now`. */
@@ -336,9 +371,8 @@ export class PolicyStats {
       trackedKeys: this.keys?.size ?? 0,
       evictedKeys: this.evictedKeys,
     };
-    if (this.circuit !== undefined) {
-      snap.circuit = { state: this.circuit, since: this.circuitSince, transitions: [...this.transitions].reverse() };
-    }
+    const circuit = this.circuitSnapshot(now);
+    if (circuit !== undefined) snap.circuit = circuit;
     if (this.queued !== undefined) snap.bulkhead = { queued: this.queued, maxQueued: this.maxQueued };
     if (this.limit !== undefined) snap.limit = this.limit;
     if (withKeys && this.keys) {

@@ -1,41 +1,20 @@
-import type { Meter } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  DataPointType,
-  InMemoryMetricExporter,
-  type MetricData,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
 import { FakeClock } from '@palisade/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { METRICS_DEFAULTS, OTEL_ATTRIBUTES, OTEL_INSTRUMENTS, createMetrics } from '../src/index.js';
 import { emitter } from './fixtures/events.js';
+import { otel as sdk, point } from './fixtures/otel.js';
 
-const providers: MeterProvider[] = [];
+const shutdowns: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  await Promise.all(providers.splice(0).map((p) => p.shutdown()));
+  await Promise.all(shutdowns.splice(0).map((shutdown) => shutdown()));
 });
 
 function otel(temporality = AggregationTemporality.CUMULATIVE) {
-  const exporter = new InMemoryMetricExporter(temporality);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-  const provider = new MeterProvider({ readers: [reader] });
-  providers.push(provider);
-  const meter: Meter = provider.getMeter('palisade-test');
-  const collect = async (): Promise<Map<string, MetricData>> => {
-    exporter.reset();
-    await reader.forceFlush();
-    const all = exporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics));
-    return new Map(all.map((m) => [m.descriptor.name, m]));
-  };
-  return { meter, collect };
+  const reader = sdk(temporality);
+  shutdowns.push(reader.shutdown);
+  return reader;
 }
-
-const point = (metric: MetricData | undefined, attributes: Record<string, string>) =>
-  (metric?.dataPoints as { attributes: Record<string, unknown>; value: unknown }[] | undefined)?.find((p) =>
-    Object.entries(attributes).every(([k, v]) => p.attributes[k] === v),
-  );
 
 const { kind: KIND, name: NAME, eventType: TYPE, circuitState: STATE } = OTEL_ATTRIBUTES;
 
