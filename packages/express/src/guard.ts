@@ -19,9 +19,10 @@ export interface GuardConfig {
 
 /**
  * Turns a Policy into Express middleware: the rest of the chain runs as the policy's `fn`, whose
- * promise settles when the response is over (`close`), so a slot is held exactly as long as the
- * request. A rejection before the handler ran (or a timeout) is answered with core's HTTP mapping;
- * a response for which `isFailureResponse` holds is reported to the policy as a failure.
+ * promise settles when the response has been ended (or the client went away), so a slot is held
+ * exactly as long as the request. A rejection before the handler ran (or a timeout) is answered
+ * with core's HTTP mapping; a response for which `isFailureResponse` holds is reported to the
+ * policy as a failure.
  */
 export function guard(policy: Policy, config: GuardConfig): RequestHandler {
   const { adapter, answerOnAbort, inboundDeadline, withDeadline } = config;

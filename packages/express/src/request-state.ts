@@ -75,9 +75,10 @@ const clientClosed = (): Error =>
 
 /**
  * The state palisade keeps for one request, shared by every palisade middleware it passes through.
- * The promise each middleware hands to `execute` settles when the response is over (`close`), when
- * palisade answered for it, or when the client went away, so slots are held exactly as long as
- * the request is in progress.
+ * The promise each middleware hands to `execute` settles when the response has been ended and
+ * handed to Node (`prefinish`), when palisade answered for it, or when the client went away, so
+ * slots are held exactly as long as the request is in progress, and a timeout never fires for a
+ * response that was complete in time but is still on its way to a slow client.
  */
 export class RequestState implements PalisadeRequestInfo {
   readonly req: Request;
@@ -100,6 +101,7 @@ export class RequestState implements PalisadeRequestInfo {
   constructor(req: Request, res: Response) {
     this.req = req;
     this.res = res;
+    res.once('prefinish', () => this.#onEnd());
     res.once('close', () => this.#onClose());
   }
 
@@ -199,6 +201,13 @@ export class RequestState implements PalisadeRequestInfo {
       }
     }
     writeSerialized(res, serializeHttpResponse(chosen));
+  }
+
+  /** The response was ended and handed to Node: the request is over for the policies. */
+  #onEnd(): void {
+    if (this.#done) return;
+    this.status = this.res.statusCode;
+    this.#finish();
   }
 
   #onClose(): void {

@@ -489,6 +489,36 @@ export function behaviourSuite(harness: Harness): void {
       expect(await problem(res)).toMatchObject({ status: 504, body: { code: 'PALISADE_DEADLINE_EXCEEDED' } });
       expect(ran).toBe(false);
     });
+    it('emits no timeout event for a response sent in time, even if its delivery outlasts the timeout', async () => {
+      const clock = new FakeClock({ now: 1_000_000 });
+      const events: string[] = [];
+      let signal: AbortSignal | undefined;
+      // Large enough that the server cannot hand it all to the client until the client reads it.
+      const big = 'x'.repeat(16 * 1024 * 1024);
+      const app = await serve({
+        routes: [
+          {
+            method: 'GET',
+            path: '/big',
+            middleware: [lib.timeout({ ms: 100, clock, onEvent: (e: { type: string }) => events.push(e.type) })],
+            handler: (io) => {
+              signal = io.signal;
+              return { body: { big } };
+            },
+          },
+        ],
+      });
+      const res = await fetch(`${app.url}/big`);
+      expect(res.status).toBe(200);
+      // The handler answered at once; the time runs out while the body is still on its way.
+      await clock.advance(1_000);
+      expect(events).toEqual([]);
+      expect(signal?.aborted).toBe(false);
+      expect(((await res.json()) as { big: string }).big.length).toBe(big.length);
+      await clock.advance(1_000);
+      expect(events).toEqual([]);
+      expect(app.lateErrors).toEqual([]);
+    });
   });
 
   describe(`${harness.name}: circuitBreaker`, () => {
