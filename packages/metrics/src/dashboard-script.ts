@@ -163,7 +163,7 @@ export const DASHBOARD_SCRIPT = `
     var state = 'closed';
     var cuts = [];
     chrono.forEach(function (tr) { if (tr.time <= x0) state = tr.state; else cuts.push(tr); });
-    if (chrono.length === 0 || (cuts.length === 0 && chrono[chrono.length - 1].time <= x0)) state = circuit.state;
+    if (chrono.length === 0) state = circuit.state;
     var from = x0;
     svg.appendChild(sv('rect', { x: L, y: y, width: pw, height: h, rx: 3, fill: '#0e1628' }));
     var seg = function (a, b, st) {
@@ -174,9 +174,10 @@ export const DASHBOARD_SCRIPT = `
       svg.appendChild(r);
     };
     cuts.forEach(function (tr) { seg(from, tr.time, state); from = tr.time; state = tr.state; });
-    // The state as of now can be newer than the last event: an open breaker past its openMs.
-    if (circuit.state !== state && circuit.since > from && circuit.since < x1) {
-      seg(from, circuit.since, state); from = circuit.since; state = circuit.state;
+    // The state as of now can be newer than the last transition: an open breaker past its openMs.
+    if (circuit.state !== state) {
+      var at = Math.max(from, Math.min(x1, circuit.since));
+      seg(from, at, state); from = at; state = circuit.state;
     }
     seg(from, x1, state);
     cuts.forEach(function (tr) { svg.appendChild(sv('line', { x1: sx(tr.time), x2: sx(tr.time), y1: y - 2, y2: y + h + 2,
