@@ -1,4 +1,4 @@
-import { type Context, type Policy, isFailedResponse, isPolicyContext } from '@palisade/core';
+import { type Clock, type Context, type Policy, isFailedResponse, isPolicyContext } from '@palisade/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { NormalizedExpressOptions } from './options.js';
 import { RequestState } from './request-state.js';
@@ -11,6 +11,11 @@ export interface GuardConfig {
    * when the handler gives up.
    */
   readonly answerOnAbort: boolean;
+  /**
+   * The clock of the policy's timeout, when it has one: once its deadline has passed, a response
+   * the chain starts waits for the timeout to fire and is replaced by its 504.
+   */
+  readonly clock?: Clock | undefined;
   /** Reads the inbound deadline of a request (the deadline header), when the guard honours it. */
   readonly inboundDeadline?: ((req: Request) => number | undefined) | undefined;
   /** Runs the rest of the chain with the Context's deadline visible to outbound calls. */
@@ -25,11 +30,12 @@ export interface GuardConfig {
  * policy as a failure.
  */
 export function guard(policy: Policy, config: GuardConfig): RequestHandler {
-  const { adapter, answerOnAbort, inboundDeadline, withDeadline } = config;
+  const { adapter, answerOnAbort, clock, inboundDeadline, withDeadline } = config;
   const isFailure = adapter.isFailureResponse;
 
   const onAbort = (state: RequestState, signal: AbortSignal): void => {
     state.answer(signal.reason, adapter);
+    state.release();
   };
 
   return function palisade(req: Request, res: Response, next: NextFunction): void {
@@ -44,7 +50,10 @@ export function guard(policy: Policy, config: GuardConfig): RequestHandler {
       if (answerOnAbort) {
         const signal = ctx.signal;
         if (signal.aborted) onAbort(state, signal);
-        else signal.addEventListener('abort', () => onAbort(state, signal), { once: true });
+        else {
+          signal.addEventListener('abort', () => onAbort(state, signal), { once: true });
+          if (clock !== undefined && ctx.deadline !== undefined) state.holdWhenTimeUp(ctx, clock);
+        }
       }
       if (!state.answered) {
         state.nextCalled = true;
@@ -58,7 +67,9 @@ export function guard(policy: Policy, config: GuardConfig): RequestHandler {
       (error: unknown) => {
         owned?.dispose();
         if (state.answered || state.aborted || isFailedResponse(error)) return;
-        if (!state.answer(error, adapter) && !started) next(error);
+        const answered = state.answer(error, adapter);
+        state.release();
+        if (!answered && !started) next(error);
       },
     );
   };

@@ -1,4 +1,5 @@
 import {
+  type Clock,
   type Context,
   type ExecuteOptions,
   type HttpErrorResponse,
@@ -44,6 +45,17 @@ export function writeSerialized(res: Response, response: SerializedHttpResponse)
   res.end(response.body);
 }
 
+/** Calls a write's callback (its last function argument) as if the write had gone through. */
+function callBack(args: readonly unknown[]): void {
+  const cb = args.find((a) => typeof a === 'function') as (() => void) | undefined;
+  if (cb) queueMicrotask(() => cb());
+}
+
+/** The methods through which a response starts: held back once the route's time is up. */
+const STARTERS = ['writeHead', 'write', 'end', 'flushHeaders'] as const;
+type Starter = (typeof STARTERS)[number];
+type Method = (...args: unknown[]) => unknown;
+
 /**
  * Lets a handler that is still running after palisade answered finish in silence: its writes are
  * dropped and `headersSent` reads `false`, so Express's own error handling neither throws
@@ -57,14 +69,12 @@ function seal(res: Response): void {
   r.writeHead = returnThis;
   r.flushHeaders = passThrough;
   r.addTrailers = passThrough;
-  r.write = (_chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
-    const cb = typeof encoding === 'function' ? encoding : callback;
-    if (typeof cb === 'function') queueMicrotask(() => cb());
+  r.write = (...args: unknown[]): boolean => {
+    callBack(args);
     return true;
   };
-  r.end = function end(this: unknown, chunk?: unknown, encoding?: unknown, callback?: unknown): unknown {
-    const cb = [chunk, encoding, callback].find((a) => typeof a === 'function') as (() => void) | undefined;
-    if (cb) queueMicrotask(() => cb());
+  r.end = function end(this: unknown, ...args: unknown[]): unknown {
+    callBack(args);
     return this;
   };
   Object.defineProperty(res, 'headersSent', { configurable: true, get: () => false });
@@ -94,6 +104,13 @@ export class RequestState implements PalisadeRequestInfo {
   aborted = false;
   status = 0;
   #done = false;
+  /** The innermost timeout's Context and clock, once a timeout guard ran (see `holdWhenTimeUp`). */
+  #timed: Context | undefined = undefined;
+  #clock: Clock | undefined = undefined;
+  /** The response's starters go through palisade's (see `holdWhenTimeUp`). */
+  #hooked = false;
+  /** Calls that started the response after the time was up, waiting for the timeout to fire. */
+  #held: [Method, unknown[]][] | undefined = undefined;
   #root: AbortController | undefined = undefined;
   #settled: Promise<void> | undefined = undefined;
   #resolve: (() => void) | undefined = undefined;
@@ -184,6 +201,63 @@ export class RequestState implements PalisadeRequestInfo {
     if (this.nextCalled) seal(this.res);
     this.#finish();
     return true;
+  }
+
+  /**
+   * From now on, a response the chain starts after `ctx`'s deadline has passed (read on `clock`),
+   * while its timeout has not fired yet, is held back until it fires; the guard then answers with
+   * the timeout's 504 and the held response is dropped ({@link release}). So a request whose time
+   * is up gets the route's own timeout, whichever timer ran first: the timeout's, or that of an
+   * outbound call bounded by the same deadline whose error the handler passed on. The innermost
+   * timeout guard's call wins (its deadline is the soonest).
+   */
+  holdWhenTimeUp(ctx: Context, clock: Clock): void {
+    this.#timed = ctx;
+    this.#clock = clock;
+    if (this.#hooked) return;
+    this.#hooked = true;
+    const res = this.res as unknown as Record<Starter, Method>;
+    for (const name of STARTERS) {
+      const own = res[name];
+      res[name] = (...args: unknown[]): unknown => this.#start(name, own, args);
+    }
+  }
+
+  #start(name: Starter, own: Method, args: unknown[]): unknown {
+    // palisade's own answer (and whatever follows it) goes through.
+    if (this.answered || this.#done) return own.apply(this.res, args);
+    let held = this.#held;
+    if (held === undefined) {
+      if (!this.#timeUp()) return own.apply(this.res, args);
+      held = this.#held = [];
+    }
+    held.push([own, args]);
+    if (name === 'write') return true;
+    return name === 'flushHeaders' ? undefined : this.res;
+  }
+
+  /** The innermost timeout's deadline has passed, its timer has not fired, and no response has started. */
+  #timeUp(): boolean {
+    const ctx = this.#timed as Context;
+    const deadline = ctx.deadline;
+    return (
+      deadline !== undefined && !this.res.headersSent && !ctx.signal.aborted && (this.#clock as Clock).now() >= deadline
+    );
+  }
+
+  /**
+   * Ends the hold of {@link holdWhenTimeUp}, once the timeout fired: the held response is dropped
+   * when palisade answered or the client left, and sent as it was otherwise.
+   */
+  release(): void {
+    const held = this.#held;
+    if (held === undefined) return;
+    this.#held = undefined;
+    if (this.answered || this.aborted) {
+      for (const [, args] of held) callBack(args);
+      return;
+    }
+    for (const [own, args] of held) own.apply(this.res, args);
   }
 
   /** Sends `response` (or what `onRejected` makes of it). */

@@ -6,6 +6,7 @@ import {
   type InboundSpec,
   compileInboundRoutes,
   inboundRateLimit,
+  systemClock,
 } from '@palisade/core';
 import { bulkhead, concurrencyLimit, isOverloadError } from '@palisade/bulkhead';
 import { circuitBreaker } from '@palisade/circuit-breaker';
@@ -56,12 +57,14 @@ export function resilience(options: ExpressResilienceOptions): RequestHandler {
   check.knownKeys(pattern, []);
   const honourHeader = check.boolean('deadlineHeader', raw.deadlineHeader, true);
   const inboundDeadline = honourHeader ? inboundDeadlineReader(options.clock) : undefined;
+  const clock = options.clock ?? systemClock;
 
   const build = (route: InboundRoute<Request>): RequestHandler => {
     const guarded = route.policy
       ? guard(route.policy, {
           adapter,
           answerOnAbort: route.hasTimeout,
+          clock: route.hasTimeout ? clock : undefined,
           inboundDeadline: route.hasTimeout ? inboundDeadline : undefined,
           withDeadline: route.hasTimeout ? withDeadline : undefined,
         })

@@ -1,4 +1,4 @@
-import type { InboundDeadlineOptions } from '@palisade/core';
+import { type InboundDeadlineOptions, systemClock } from '@palisade/core';
 import { type TimeoutOptions, timeout as timeoutPolicy } from '@palisade/timeout';
 import type { RequestHandler } from 'express';
 import { inboundDeadlineReader, withDeadline } from './deadline.js';
@@ -27,6 +27,7 @@ export function timeout(options?: ExpressTimeoutOptions): RequestHandler {
   return guard(policy, {
     adapter,
     answerOnAbort: true,
+    clock: options?.clock ?? systemClock,
     inboundDeadline: honourHeader ? inboundDeadlineReader(options?.clock) : undefined,
     withDeadline,
   });

@@ -3,7 +3,7 @@
 // test/behaviour.test.ts calls it with its harness.
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TimeoutError } from '@palisade/core';
+import { DeadlineExceededError, TimeoutError } from '@palisade/core';
 import { FakeClock } from '@palisade/core/testing';
 import { createFetch } from '@palisade/fetch';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -489,6 +489,69 @@ export function behaviourSuite(harness: Harness): void {
       expect(await problem(res)).toMatchObject({ status: 504, body: { code: 'PALISADE_DEADLINE_EXCEEDED' } });
       expect(ran).toBe(false);
     });
+    // The route's own timeout and an outbound call bounded by the same deadline end at the same
+    // instant. Whichever timer runs first, the client must get the route's own 504.
+    for (const via of ['timeout', 'resilience'] as const) {
+      it(`answers the route's own 504 when the handler fails with the deadline's error first (${via})`, async () => {
+        const down = await downstream();
+        try {
+          const clock = new FakeClock({ now: 1_000_000 });
+          const events: { type: string; name: string }[] = [];
+          const onEvent = (event: { type: string; name: string }) => events.push(event);
+          const outbound = createFetch({ clock });
+          // Set before the request arrives, so it fires before the route's own timer at the same instant.
+          const timeIsUp = clock.sleep(100);
+          let started = false;
+          const middleware =
+            via === 'timeout'
+              ? lib.timeout({ ms: 100, clock, onEvent, ...harness.deadlineOptions })
+              : lib.resilience({
+                  clock,
+                  onEvent,
+                  routes: { 'GET /slow': { timeout: 100 } },
+                  ...harness.deadlineOptions,
+                });
+          const app = await serve({
+            routes: [
+              {
+                method: 'GET',
+                path: '/slow',
+                middleware: [middleware],
+                handler: async () => {
+                  started = true;
+                  await timeIsUp;
+                  // The outbound call inherits the request's deadline, which has just passed: it throws
+                  // DeadlineExceededError, and so does the handler, before the route's timeout fires.
+                  const res = await outbound(`${down.url}/x`);
+                  return { body: { downstream: await res.text() } };
+                },
+              },
+            ],
+          });
+          const answer = fetch(`${app.url}/slow`);
+          await until(() => started, 'the handler to start');
+          await clock.advance(100);
+          expect(await problem(await answer)).toEqual({
+            status: 504,
+            type: 'application/problem+json',
+            body: {
+              type: 'about:blank',
+              title: 'Gateway Timeout',
+              status: 504,
+              detail: 'The request did not complete within 100 ms.',
+              code: 'PALISADE_TIMEOUT',
+            },
+          });
+          expect(events.filter((e) => e.type === 'timeout')).toHaveLength(1);
+          // The handler's own error still reached the framework's error handling (for logging).
+          expect(app.lateErrors).toEqual([expect.any(DeadlineExceededError)]);
+          expect(down.seen).toEqual([]);
+        } finally {
+          await down.close();
+        }
+      });
+    }
+
     it('emits no timeout event for a response sent in time, even if its delivery outlasts the timeout', async () => {
       const clock = new FakeClock({ now: 1_000_000 });
       const events: string[] = [];

@@ -1,4 +1,5 @@
 import {
+  type Clock,
   type Context as PolicyContext,
   type Policy,
   type ResilienceError,
@@ -14,6 +15,11 @@ import { type PalisadeEnv, RequestState, rejectionResponse } from './request-sta
 /** How {@link guard} runs a policy around the rest of the chain. */
 export interface GuardConfig {
   readonly adapter: NormalizedHonoOptions;
+  /**
+   * The clock of the policy's timeout, when it has one: a handler that returns (or throws) once
+   * the deadline has passed waits for the timeout to fire, whose 504 is the answer.
+   */
+  readonly clock?: Clock | undefined;
   /** Reads the inbound deadline of a request (the deadline header), when the guard honours it. */
   readonly inboundDeadline?: ((c: Context) => number | undefined) | undefined;
   /** Runs the rest of the chain with the Context's deadline visible to outbound calls. */
@@ -22,8 +28,22 @@ export interface GuardConfig {
 
 const ignore = (): void => {};
 
-/** Settles with `work`, or rejects with the signal's reason as soon as it aborts. */
-function untilAborted(work: Promise<void>, signal: AbortSignal): Promise<void> {
+const isPast = (clock: Clock | undefined, deadline: number | undefined): boolean =>
+  clock !== undefined && deadline !== undefined && clock.now() >= deadline;
+
+/**
+ * Settles with `work`, or rejects with the signal's reason as soon as it aborts. Given a `clock`
+ * and a `deadline` (the signal's timeout), `work` that settles once the deadline has passed waits
+ * for that timeout to abort the signal: whichever timer ran first (the timeout's, or that of an
+ * outbound call bounded by the same deadline, whose error the handler passed on), a request
+ * whose time is up gets the route's own timeout.
+ */
+function untilAborted(
+  work: Promise<void>,
+  signal: AbortSignal,
+  clock: Clock | undefined,
+  deadline: number | undefined,
+): Promise<void> {
   if (signal.aborted) {
     work.catch(ignore);
     return Promise.reject(signal.reason);
@@ -36,10 +56,12 @@ function untilAborted(work: Promise<void>, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(
       () => {
+        if (isPast(clock, deadline)) return;
         signal.removeEventListener('abort', onAbort);
         resolve();
       },
       (error: unknown) => {
+        if (isPast(clock, deadline)) return;
         signal.removeEventListener('abort', onAbort);
         reject(error);
       },
@@ -58,7 +80,7 @@ const clientClosedRequest = (): Response => new Response(null, { status: 499 });
  * reported to the policy as a failure.
  */
 export function guard(policy: Policy, config: GuardConfig): MiddlewareHandler<PalisadeEnv> {
-  const { adapter, inboundDeadline, withDeadline } = config;
+  const { adapter, clock, inboundDeadline, withDeadline } = config;
   const isFailure = adapter.isFailureResponse;
 
   return async function palisade(c: Context, next: Next): Promise<Response | undefined> {
@@ -69,7 +91,7 @@ export function guard(policy: Policy, config: GuardConfig): MiddlewareHandler<Pa
     const run = async (ctx: PolicyContext): Promise<void> => {
       state.ctx = ctx;
       const work = withDeadline !== undefined && ctx.deadline !== undefined ? withDeadline(ctx.deadline, next) : next();
-      await untilAborted(work, ctx.signal);
+      await untilAborted(work, ctx.signal, clock, ctx.deadline);
       if (state.answered) throw state.error;
       const status = c.res.status;
       if (isFailure({ status })) throw failedResponse(status);

@@ -6,6 +6,7 @@ import {
   type InboundSpec,
   compileInboundRoutes,
   inboundRateLimit,
+  systemClock,
 } from '@palisade/core';
 import { bulkhead, concurrencyLimit, isOverloadError } from '@palisade/bulkhead';
 import { circuitBreaker } from '@palisade/circuit-breaker';
@@ -71,11 +72,13 @@ export function resilience(options: HonoResilienceOptions): MiddlewareHandler<Pa
   const withDeadline = check.func<RunWithDeadline>('runWithDeadline', raw.runWithDeadline);
   const keyOptions = normalizeKeyOptions(raw, adapter);
   const inboundDeadline = honourHeader ? inboundDeadlineReader(options.clock) : undefined;
+  const clock = options.clock ?? systemClock;
 
   const build = (route: InboundRoute<Context>): MiddlewareHandler<PalisadeEnv> => {
     const guarded = route.policy
       ? guard(route.policy, {
           adapter,
+          clock: route.hasTimeout ? clock : undefined,
           inboundDeadline: route.hasTimeout ? inboundDeadline : undefined,
           withDeadline: route.hasTimeout ? withDeadline : undefined,
         })

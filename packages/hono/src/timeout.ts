@@ -1,4 +1,4 @@
-import type { InboundDeadlineOptions } from '@palisade/core';
+import { type InboundDeadlineOptions, systemClock } from '@palisade/core';
 import { type TimeoutOptions, timeout as timeoutPolicy } from '@palisade/timeout';
 import type { MiddlewareHandler } from 'hono';
 import { type RunWithDeadline, inboundDeadlineReader } from './deadline.js';
@@ -35,6 +35,7 @@ export function timeout(options?: HonoTimeoutOptions): MiddlewareHandler<Palisad
   const policy = timeoutPolicy(pattern as TimeoutOptions);
   return guard(policy, {
     adapter,
+    clock: options?.clock ?? systemClock,
     inboundDeadline: honourHeader ? inboundDeadlineReader(options?.clock) : undefined,
     withDeadline,
   });
