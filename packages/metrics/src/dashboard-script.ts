@@ -314,7 +314,12 @@ export const DASHBOARD_SCRIPT = `
     if (has.shed) stat(c.stats, 'shed/s', fmtRate(r.rejected), r.rejected > 0 ? 'bad' : '');
     if (has.timeout) stat(c.stats, 'timeouts/s', fmtRate(r.timeout), r.timeout > 0 ? 'warn' : '');
     if (m.latency.count > 0) stat(c.stats, 'p99', fmtMs(m.recent.p99));
-    if (m.bulkhead) stat(c.stats, 'queued', String(m.bulkhead.queued), m.bulkhead.queued > 0 ? 'warn' : '');
+    if (m.bulkhead) {
+      // Watched: exact. From events only: an upper bound (a waiter let in leaves no event).
+      var bh = m.bulkhead, q = bh.watched || bh.queued === 0 ? String(bh.queued) : '≤ ' + bh.queued;
+      stat(c.stats, 'queued', q, bh.queued > 0 ? 'warn' : '');
+      if (bh.executing !== undefined && bh.executing !== null) stat(c.stats, 'running', String(bh.executing));
+    }
     if (m.limit !== undefined && m.limit !== null) stat(c.stats, 'limit', String(m.limit));
     if (has.shed) stat(c.stats, 'shed total', fmtCount(t.rejected));
     if (has.timeout) stat(c.stats, 'timeouts', fmtCount(t.timeout));

@@ -13,6 +13,7 @@ export type {
   RecentSnapshot,
   SeriesSnapshot,
 } from './series.js';
+export type { BulkheadSnapshot, WatchedSlots } from './slots.js';
 export type { HistogramBucket, HistogramSnapshot } from './histogram.js';
 export { TIMELINE_COLUMNS } from './timeline.js';
 export type { TimelineColumn } from './timeline.js';

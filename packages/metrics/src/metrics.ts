@@ -1,8 +1,9 @@
-import type { EventListener, ResilienceEvent } from '@palisade/core';
+import { type EventListener, type ResilienceEvent, describe } from '@palisade/core';
 import { bucketFinder } from './histogram.js';
 import { type MetricsOptions, type NormalizedMetricsOptions, normalizeMetricsOptions } from './options.js';
 import { instrumentOpenTelemetry } from './opentelemetry.js';
 import { FAILURE, type PolicySnapshot, PolicyStats, typeIndex } from './series.js';
+import type { WatchedSlots } from './slots.js';
 import { Timeline } from './timeline.js';
 
 /** Options of {@link Metrics.snapshot}. */
@@ -29,7 +30,20 @@ export interface Metrics {
   readonly onEvent: EventListener;
   /** Counts, breaker states, queue depths and latency per policy and key, as plain data. */
   snapshot(options?: SnapshotOptions): MetricsSnapshot;
-  /** Forgets everything aggregated so far (counters restart from 0). */
+  /**
+   * Reads a bulkhead's or concurrency limit's live slots whenever the sink is read (`snapshot()`,
+   * a scrape, an OpenTelemetry collection, the dashboard), so its queued and executing gauges are
+   * exact — a drained bulkhead reads 0 and 0 at once. Events alone cannot say so: a bulkhead
+   * announces a call that starts waiting (`bulkhead.queued`) or times out, but not a waiter let in
+   * or abandoned by its caller, nor the calls it runs. The policy is shown under its events' kind
+   * (`concurrency-limit` when it has a `limit`, else `bulkhead`) and name from now on, even before
+   * its first event and beyond `maxPolicies`. Returns a function that stops watching it.
+   * @example
+   * const db = bulkhead({ name: 'db', maxConcurrent: 10, maxQueue: 50, onEvent: metrics.onEvent });
+   * metrics.watch(db);
+   */
+  watch(policy: WatchedSlots): () => void;
+  /** Forgets everything aggregated so far (counters restart from 0); watched policies stay watched. */
   reset(): void;
 }
 
@@ -92,12 +106,13 @@ export function createMetrics(options?: MetricsOptions): Metrics {
   };
 
   let tracked = 0;
-  const lookup = (policy: string, name: string): PolicyStats => {
+  /** @param always track it past `maxPolicies` (a watched policy: named in code, not by traffic) */
+  const lookup = (policy: string, name: string, always = false): PolicyStats => {
     let names = byKind.get(policy);
     if (names === undefined) byKind.set(policy, (names = new Map()));
     let stats = names.get(name);
     if (stats !== undefined) return stats;
-    if (tracked >= opts.maxPolicies) {
+    if (tracked >= opts.maxPolicies && !always) {
       stats = names.get(OVERFLOW_NAME);
       if (stats === undefined) names.set(OVERFLOW_NAME, (stats = create(policy, OVERFLOW_NAME)));
       return stats;
@@ -155,12 +170,38 @@ export function createMetrics(options?: MetricsOptions): Metrics {
     stats.add(event, index, durationMs, bucket);
   };
 
+  /** Watched handles and their kind, re-attached after `reset()`. */
+  const watched = new Map<WatchedSlots, string>();
+  const attach = (handle: WatchedSlots, kind: string): void => lookup(kind, handle.name, true).slots.watch(handle);
+
   const metrics: Metrics = {
     onEvent,
     snapshot(snapshotOptions?: SnapshotOptions): MetricsSnapshot {
       const withKeys = snapshotOptions?.keys !== false;
       const now = opts.clock.now();
       return { time: now, policies: all.map((stats) => stats.snapshot(now, opts.recentMs, withKeys)) };
+    },
+    watch(policy: WatchedSlots): () => void {
+      if (
+        typeof policy !== 'object' ||
+        policy === null ||
+        typeof policy.name !== 'string' ||
+        policy.name.length === 0 ||
+        typeof policy.queued !== 'number' ||
+        typeof policy.executing !== 'number'
+      ) {
+        throw new TypeError(
+          `@palisade/metrics: watch() "policy" must be a bulkhead() or concurrencyLimit() (with name, queued and executing) (got ${describe(policy)})`,
+        );
+      }
+      if (watched.has(policy)) return () => {};
+      const kind = typeof policy.limit === 'number' ? 'concurrency-limit' : 'bulkhead';
+      watched.set(policy, kind);
+      attach(policy, kind);
+      return () => {
+        if (!watched.delete(policy)) return;
+        byKind.get(kind)?.get(policy.name)?.slots.unwatch(policy);
+      };
     },
     reset(): void {
       byKind.clear();
@@ -169,6 +210,7 @@ export function createMetrics(options?: MetricsOptions): Metrics {
       tracked = 0;
       generation++;
       recent.length = 0;
+      for (const [handle, kind] of watched) attach(handle, kind);
     },
   };
   INTERNALS.set(metrics, {

@@ -90,7 +90,16 @@ export const OTEL_INSTRUMENTS = Object.freeze({
     instrument: 'UpDownCounter',
     asynchronous: true,
     unit: '{call}',
-    description: 'Calls waiting for a bulkhead slot, as last reported.',
+    description:
+      'Calls waiting for a bulkhead slot: exact for a watched bulkhead (metrics.watch), else an upper bound from events (the depth last reported, less the waiters that timed out since).',
+    attributes: Object.freeze([KIND, NAME]),
+  }),
+  bulkheadExecutingCalls: Object.freeze({
+    name: 'palisade.bulkhead.executing_calls',
+    instrument: 'UpDownCounter',
+    asynchronous: true,
+    unit: '{call}',
+    description: 'Calls running in a bulkhead now (watched bulkheads only: metrics.watch).',
     attributes: Object.freeze([KIND, NAME]),
   }),
   concurrencyLimit: Object.freeze({
@@ -134,6 +143,10 @@ export function instrumentOpenTelemetry(
   const events = meter.createObservableCounter(I.events.name, options(I.events));
   const circuit = meter.createObservableUpDownCounter(I.circuitStatus.name, options(I.circuitStatus));
   const queued = meter.createObservableUpDownCounter(I.bulkheadQueuedCalls.name, options(I.bulkheadQueuedCalls));
+  const executing = meter.createObservableUpDownCounter(
+    I.bulkheadExecutingCalls.name,
+    options(I.bulkheadExecutingCalls),
+  );
   const limit = meter.createObservableUpDownCounter(I.concurrencyLimit.name, options(I.concurrencyLimit));
 
   meter.addBatchObservableCallback(
@@ -150,11 +163,15 @@ export function instrumentOpenTelemetry(
         if (current !== undefined) {
           for (const state of STATES) result.observe(circuit, state === current ? 1 : 0, { ...base, [STATE]: state });
         }
-        if (stats.queued !== undefined) result.observe(queued, stats.queued, base);
-        if (stats.limit !== undefined) result.observe(limit, stats.limit, base);
+        const queuedNow = stats.slots.queued();
+        if (queuedNow !== undefined) result.observe(queued, queuedNow, base);
+        const executingNow = stats.slots.executing();
+        if (executingNow !== undefined) result.observe(executing, executingNow, base);
+        const limitNow = stats.slots.limit();
+        if (limitNow !== undefined) result.observe(limit, limitNow, base);
       }
     },
-    [events, circuit, queued, limit],
+    [events, circuit, queued, executing, limit],
   );
 
   return (stats, durationMs) => histogram.record(durationMs / 1_000, attributesOf(stats));

@@ -95,9 +95,20 @@ const FAMILIES: readonly Family[] = [
     name: 'palisade_bulkhead_queued_calls',
     labels: ['policy', 'name'],
     type: 'gauge',
-    help: 'Calls waiting for a bulkhead slot, as last reported.',
+    help: 'Calls waiting for a bulkhead slot: exact for a watched bulkhead (metrics.watch), else an upper bound from events (the depth last reported, less the waiters that timed out since).',
     collect(stats, _internals, into) {
-      if (stats.queued !== undefined) into.push({ labels: base(stats), value: stats.queued });
+      const queued = stats.slots.queued();
+      if (queued !== undefined) into.push({ labels: base(stats), value: queued });
+    },
+  },
+  {
+    name: 'palisade_bulkhead_executing_calls',
+    labels: ['policy', 'name'],
+    type: 'gauge',
+    help: 'Calls running in a bulkhead now (watched bulkheads only: metrics.watch).',
+    collect(stats, _internals, into) {
+      const executing = stats.slots.executing();
+      if (executing !== undefined) into.push({ labels: base(stats), value: executing });
     },
   },
   {
@@ -106,7 +117,8 @@ const FAMILIES: readonly Family[] = [
     type: 'gauge',
     help: 'Current limit of an adaptive concurrency limit.',
     collect(stats, _internals, into) {
-      if (stats.limit !== undefined) into.push({ labels: base(stats), value: stats.limit });
+      const limit = stats.slots.limit();
+      if (limit !== undefined) into.push({ labels: base(stats), value: limit });
     },
   },
   {

@@ -1,6 +1,7 @@
 import type { ResilienceEvent, ResilienceEventType } from '@palisade/core';
 import { Histogram, type HistogramSnapshot, quantile } from './histogram.js';
 import { KeyTable } from './keys.js';
+import { type BulkheadSnapshot, SlotGauges } from './slots.js';
 import { LATENCY_OFFSET, TIMELINE_COLUMNS, type Timeline, type TimelineColumn } from './timeline.js';
 
 /**
@@ -39,6 +40,8 @@ const TYPE_COUNT = EVENT_TYPES.length;
 /** Counter index of `failure`: types up to it (`success`, `failure`) carry `durationMs`. */
 export const FAILURE: number = TYPE_INDEX.failure;
 const STATEFUL = TYPE_INDEX['bulkhead.queued'];
+const QUEUE_EXIT = TYPE_INDEX['bulkhead.rejected'];
+const isQueueTimeout = (event: ResilienceEvent): boolean => (event as { reason?: unknown }).reason === 'queue-timeout';
 
 /**
  * The counter index of an event type, or `undefined` for a type this version does not know. The
@@ -169,9 +172,9 @@ export interface PolicySnapshot extends SeriesSnapshot {
   name: string;
   /** Present for breakers (kind `circuit-breaker`, or any policy that emitted `circuit.*`). */
   circuit?: CircuitSnapshot;
-  /** Present once a bulkhead reported its queue (`bulkhead.queued`): last and highest depth. */
-  bulkhead?: { queued: number; maxQueued: number };
-  /** The concurrency limit, once an adaptive limit reported one (`limit.changed`). */
+  /** Present once a bulkhead reported its queue (`bulkhead.queued`) or is watched (`metrics.watch`). */
+  bulkhead?: BulkheadSnapshot;
+  /** The concurrency limit: a watched `concurrencyLimit()`'s, else the last `limit.changed`. */
   limit?: number;
   /** Rates and percentiles over the last `recentMs`. */
   recent: RecentSnapshot;
@@ -228,9 +231,8 @@ export class PolicyStats {
   circuitSince = 0;
   /** After `circuit.open`: when probes may start (`time + openMs`); NaN when not known. */
   openUntil = Number.NaN;
-  queued: number | undefined;
-  maxQueued = 0;
-  limit: number | undefined;
+  /** Queue, running calls and adaptive limit (bulkheads and concurrency limits). */
+  readonly slots = new SlotGauges();
   /** OpenTelemetry attributes of this policy, built once (see opentelemetry.ts). */
   attributes: Readonly<Record<string, string>> | undefined;
   readonly #bounds: Float64Array;
@@ -269,6 +271,8 @@ export class PolicyStats {
    */
   add(event: ResilienceEvent, index: number, durationMs: number, bucket: number): void {
     const time = event.time;
+    // A waiter that timed out left the queue (the only exit the bulkhead announces).
+    if (index === QUEUE_EXIT && isQueueTimeout(event)) this.slots.timedOut();
     if (this.#fresh) {
       this.#fresh = false;
       if (this.circuit === 'closed') this.circuitSince = time;
@@ -290,12 +294,11 @@ export class PolicyStats {
 
   #change(event: ResilienceEvent): void {
     if (event.type === 'bulkhead.queued') {
-      this.queued = event.queued;
-      if (event.queued > this.maxQueued) this.maxQueued = event.queued;
+      this.slots.reported(event.queued);
       return;
     }
     if (event.type === 'limit.changed') {
-      this.limit = event.limit;
+      this.slots.limitChanged(event.limit);
       return;
     }
     const state = STATE_OF[event.type];
@@ -373,8 +376,10 @@ export class PolicyStats {
     };
     const circuit = this.circuitSnapshot(now);
     if (circuit !== undefined) snap.circuit = circuit;
-    if (this.queued !== undefined) snap.bulkhead = { queued: this.queued, maxQueued: this.maxQueued };
-    if (this.limit !== undefined) snap.limit = this.limit;
+    const bulkhead = this.slots.snapshot();
+    if (bulkhead !== undefined) snap.bulkhead = bulkhead;
+    const limit = this.slots.limit();
+    if (limit !== undefined) snap.limit = limit;
     if (withKeys && this.keys) {
       for (const [key, series] of this.keys.entries()) snap.keys.push({ key, ...series.snapshot() });
     }

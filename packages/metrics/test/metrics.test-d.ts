@@ -1,4 +1,6 @@
 import type { Meter } from '@opentelemetry/api';
+import type { BulkheadPolicy, ConcurrencyLimitPolicy } from '@palisade/bulkhead';
+import type { CircuitBreakerPolicy } from '@palisade/circuit-breaker';
 import type { EventListener, PolicyOptions } from '@palisade/core';
 import type { RequestHandler } from 'express';
 import type http from 'node:http';
@@ -11,6 +13,7 @@ import {
   type MetricsSnapshot,
   type OpenTelemetryMeter,
   type PromClientRegistry,
+  type WatchedSlots,
   createMetrics,
   dashboard,
   prometheusHandler,
@@ -23,6 +26,15 @@ expectTypeOf(metrics.onEvent).toEqualTypeOf<EventListener>();
 expectTypeOf(metrics.onEvent).toExtend<NonNullable<PolicyOptions['onEvent']>>();
 expectTypeOf(metrics.snapshot()).toEqualTypeOf<MetricsSnapshot>();
 createMetrics({ historyMs: '10m', resolutionMs: '5s', buckets: [5, 50, 500] });
+
+// watch() takes the handles of bulkhead() and concurrencyLimit() as they are, and nothing without slots.
+expectTypeOf<BulkheadPolicy>().toExtend<WatchedSlots>();
+expectTypeOf<ConcurrencyLimitPolicy>().toExtend<WatchedSlots>();
+declare const pool: BulkheadPolicy;
+expectTypeOf(metrics.watch(pool)).toEqualTypeOf<() => void>();
+declare const breaker: CircuitBreakerPolicy;
+// @ts-expect-error a breaker has no slots to read
+metrics.watch(breaker);
 // @ts-expect-error not a duration
 createMetrics({ historyMs: '10 minutes' });
 

@@ -43,7 +43,7 @@ describe('createMetrics: aggregation', () => {
 
     expect(bulkhead?.rejected).toBe(1);
     expect(bulkhead?.errorRate).toBeUndefined();
-    expect(bulkhead?.bulkhead).toEqual({ queued: 1, maxQueued: 3 });
+    expect(bulkhead?.bulkhead).toEqual({ queued: 1, maxQueued: 3, watched: false });
     expect(bulkhead?.limit).toBe(12);
   });
 

@@ -1,4 +1,5 @@
 import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
+import { bulkhead } from '@palisade/bulkhead';
 import { FakeClock } from '@palisade/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { METRICS_DEFAULTS, OTEL_ATTRIBUTES, OTEL_INSTRUMENTS, createMetrics } from '../src/index.js';
@@ -43,6 +44,8 @@ describe('OpenTelemetry', () => {
     const bh = emitter(metrics.onEvent, 'bulkhead', 'db', () => clock.now());
     bh({ type: 'bulkhead.queued', queued: 7 });
     bh({ type: 'limit.changed', limit: 16, previous: 8 });
+    // Running calls are only known for a watched bulkhead.
+    metrics.watch(bulkhead({ name: 'pool', clock, onEvent: metrics.onEvent }));
 
     const exported = await collect();
     expect([...exported.keys()].sort()).toEqual(
@@ -78,6 +81,10 @@ describe('OpenTelemetry', () => {
     const db = { [KIND]: 'bulkhead', [NAME]: 'db' };
     expect(point(exported.get('palisade.bulkhead.queued_calls'), db)?.value).toBe(7);
     expect(point(exported.get('palisade.concurrency.limit'), db)?.value).toBe(16);
+    expect(point(exported.get('palisade.bulkhead.executing_calls'), db)).toBeUndefined();
+    const pool = { [KIND]: 'bulkhead', [NAME]: 'pool' };
+    expect(point(exported.get('palisade.bulkhead.executing_calls'), pool)?.value).toBe(0);
+    expect(point(exported.get('palisade.bulkhead.queued_calls'), pool)?.value).toBe(0);
 
     const duration = exported.get('palisade.call.duration');
     expect(duration?.dataPointType).toBe(DataPointType.HISTOGRAM);
