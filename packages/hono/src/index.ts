@@ -11,6 +11,6 @@ export type { HonoResilienceOptions } from './resilience.js';
 export { HONO_DEFAULTS } from './options.js';
 export type { HonoOptions, HonoKeyOptions, HonoRejection, HonoRejectionHandler, GetConnInfo } from './options.js';
 export type { RunWithDeadline } from './deadline.js';
-export type { PalisadeEnv } from './request-state.js';
+export type { PalisadeEnv, PalisadeOptionalEnv } from './request-state.js';
 export type { PalisadeRequestInfo } from '@palisade/core';
 export type { InboundSpec } from '@palisade/core';

@@ -17,7 +17,7 @@ import {
   normalizeKeyOptions,
 } from './options.js';
 import { type NodeOutgoing, nodeOutgoing } from './request-header.js';
-import { type PalisadeEnv, problemResponse, rejectionResponse } from './request-state.js';
+import { type PalisadeEnv, type PalisadeOptionalEnv, problemResponse, rejectionResponse } from './request-state.js';
 
 /** Options of {@link rateLimit}: `@palisade/rate-limit`'s, the adapter's, and how clients are told apart. */
 export interface HonoRateLimitOptions extends Omit<RateLimitOptions, 'key' | 'cost'>, HonoOptions, HonoKeyOptions {
@@ -47,7 +47,7 @@ export function rateLimitHandler(
   step: InboundRateLimit<Context>,
   adapter: NormalizedHonoOptions,
   then?: MiddlewareHandler<PalisadeEnv>,
-): MiddlewareHandler<PalisadeEnv> {
+): MiddlewareHandler<PalisadeOptionalEnv> {
   const { writeHeaders } = step;
 
   const refuse = (c: Context, decision: InboundRateLimitDecision): Promise<Response> | Response => {
@@ -92,7 +92,7 @@ export function rateLimitHandler(
  * import { getConnInfo } from '@hono/node-server/conninfo';
  * app.use('/api/*', rateLimit({ limit: 100, windowMs: '1m', getConnInfo }));
  */
-export function rateLimit(options?: HonoRateLimitOptions): MiddlewareHandler<PalisadeEnv> {
+export function rateLimit(options?: HonoRateLimitOptions): MiddlewareHandler<PalisadeOptionalEnv> {
   const { adapter, raw, pattern } = normalizeHonoOptions('rateLimit', options, [...KEY_OPTION_KEYS, 'cost']);
   const costOf = requestCost<Context>(raw, pattern);
   const limiter = rateLimitPolicy(pattern as RateLimitOptions);

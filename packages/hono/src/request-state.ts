@@ -12,8 +12,25 @@ import type { Context } from 'hono';
 import type { NormalizedHonoOptions } from './options.js';
 import { nodeOutgoing } from './request-header.js';
 
-/** The Hono `Env` of palisade's middleware: `c.get('palisade')` is typed in handlers after it. */
+/**
+ * The Hono `Env` of the handlers behind `timeout`, `concurrencyLimit` or `circuitBreaker`, which
+ * always set `c.get('palisade')` before the handler runs: those middlewares return it, so
+ * `app.get(path, timeout(), (c) => c.get('palisade').signal)` is typed with no cast.
+ *
+ * Declared on a whole app (`new Hono<PalisadeEnv>()`) it states, as Hono's own variable types do
+ * (`JwtVariables`, `RequestIdVariables`), that every handler of the app runs behind one of them, or
+ * behind a `resilience()` route whose spec has a `timeout`, `attemptTimeout`, `bulkhead` or
+ * `circuitBreaker`. Where that is not so, declare {@link PalisadeOptionalEnv} instead.
+ */
 export type PalisadeEnv = { Variables: { palisade: PalisadeRequestInfo } };
+
+/**
+ * The Hono `Env` where palisade may not have run: `c.get('palisade')` is `PalisadeRequestInfo |
+ * undefined`. `rateLimit` returns it (it never sets the variable), and so does `resilience` (it
+ * sets it only on routes whose spec has a `timeout`, `attemptTimeout`, `bulkhead` or
+ * `circuitBreaker`; requests of other routes, and of none, pass without it).
+ */
+export type PalisadeOptionalEnv = { Variables: { palisade?: PalisadeRequestInfo } };
 
 /** The state palisade keeps for one request, shared by every palisade middleware it passes through. */
 export class RequestState implements PalisadeRequestInfo {

@@ -27,7 +27,7 @@ import {
 } from './options.js';
 import { rateLimitHandler } from './rate-limit.js';
 import { requestHeader } from './request-header.js';
-import type { PalisadeEnv } from './request-state.js';
+import type { PalisadeOptionalEnv } from './request-state.js';
 
 /** Options of {@link resilience}. */
 export interface HonoResilienceOptions extends InboundRoutesOptions<Context>, HonoOptions, InboundDeadlineOptions {
@@ -65,7 +65,7 @@ const ROUTE_KEYS = ['routes', 'default', 'clock', 'onEvent', 'deadlineHeader', '
  *   default: { timeout: '10s' },
  * }));
  */
-export function resilience(options: HonoResilienceOptions): MiddlewareHandler<PalisadeEnv> {
+export function resilience(options: HonoResilienceOptions): MiddlewareHandler<PalisadeOptionalEnv> {
   const { adapter, raw, pattern } = normalizeHonoOptions('resilience', options, ROUTE_KEYS);
   check.knownKeys(pattern, []);
   const honourHeader = check.boolean('deadlineHeader', raw.deadlineHeader, true);
@@ -74,7 +74,7 @@ export function resilience(options: HonoResilienceOptions): MiddlewareHandler<Pa
   const inboundDeadline = honourHeader ? inboundDeadlineReader(options.clock) : undefined;
   const clock = options.clock ?? systemClock;
 
-  const build = (route: InboundRoute<Context>): MiddlewareHandler<PalisadeEnv> => {
+  const build = (route: InboundRoute<Context>): MiddlewareHandler<PalisadeOptionalEnv> => {
     const guarded = route.policy
       ? guard(route.policy, {
           adapter,
@@ -83,7 +83,7 @@ export function resilience(options: HonoResilienceOptions): MiddlewareHandler<Pa
           withDeadline: route.hasTimeout ? withDeadline : undefined,
         })
       : undefined;
-    if (!route.rateLimit) return guarded as MiddlewareHandler<PalisadeEnv>;
+    if (!route.rateLimit) return guarded as MiddlewareHandler<PalisadeOptionalEnv>;
     const { limiter, clientKey } = route.rateLimit;
     const readKey = clientKeyReader({ ...keyOptions, rule: clientKey }, adapter.warn);
     return rateLimitHandler(
@@ -93,7 +93,7 @@ export function resilience(options: HonoResilienceOptions): MiddlewareHandler<Pa
     );
   };
 
-  const table = compileInboundRoutes<Context, MiddlewareHandler<PalisadeEnv>>(
+  const table = compileInboundRoutes<Context, MiddlewareHandler<PalisadeOptionalEnv>>(
     check,
     PKG,
     raw as InboundRoutesOptions<Context>,

@@ -3,15 +3,23 @@ import { type ServerType, serve } from '@hono/node-server';
 import { runWithDeadline } from '@palisade/core/deadline';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { AppDef, Harness, Running } from '../../express/test/suite.js';
-import { type PalisadeEnv, circuitBreaker, concurrencyLimit, rateLimit, resilience, timeout } from '../src/index.js';
+import {
+  type PalisadeOptionalEnv,
+  circuitBreaker,
+  concurrencyLimit,
+  rateLimit,
+  resilience,
+  timeout,
+} from '../src/index.js';
 
 /** Serves a test app on 127.0.0.1 with real Hono through @hono/node-server. */
 export async function serveHono(def: AppDef): Promise<Running> {
-  const app = new Hono<PalisadeEnv>();
+  // Some routes run behind rateLimit only, which never sets c.get('palisade').
+  const app = new Hono<PalisadeOptionalEnv>();
   const lateErrors: unknown[] = [];
   for (const mw of def.use ?? []) app.use(mw as MiddlewareHandler);
   for (const route of def.routes) {
-    const handler: MiddlewareHandler<PalisadeEnv> = async (c) => {
+    const handler: MiddlewareHandler<PalisadeOptionalEnv> = async (c) => {
       const info = c.get('palisade');
       const reply = (await route.handler({ signal: info?.signal, deadline: info?.deadline })) ?? {};
       return c.json((reply.body ?? { ok: true }) as object, (reply.status ?? 200) as 200);

@@ -2,9 +2,16 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { type PalisadeEnv, concurrencyLimit, rateLimit, resilience, timeout } from '../src/index.js';
+import {
+  type PalisadeEnv,
+  type PalisadeOptionalEnv,
+  concurrencyLimit,
+  rateLimit,
+  resilience,
+  timeout,
+} from '../src/index.js';
 import { serveHono } from './harness.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -55,6 +62,30 @@ describe('@palisade/hono specifics', () => {
     const body = (await res.json()) as { aborted: boolean; deadline: number };
     expect(body.aborted).toBe(false);
     expect(body.deadline).toBeGreaterThanOrEqual(before + 4_000);
+  });
+
+  it("leaves c.get('palisade') unset where no guard ran, as PalisadeOptionalEnv says", async () => {
+    const app = new Hono<PalisadeOptionalEnv>();
+    app.use(
+      resilience({
+        routes: {
+          'GET /guarded': { timeout: '5s' },
+          'GET /limited': { rateLimit: { limit: 9, key: 'header:x-api-key' } },
+        },
+      }),
+    );
+    const seen = (c: Context<PalisadeOptionalEnv>) => c.json({ set: c.get('palisade') !== undefined });
+    app.get('/guarded', seen);
+    app.get('/limited', seen);
+    app.get('/other', seen);
+    app.get('/rate', rateLimit({ limit: 9, key: 'header:x-api-key' }), seen);
+    const set = async (path: string) => ((await (await app.request(path)).json()) as { set: boolean }).set;
+    expect([await set('/guarded'), await set('/limited'), await set('/other'), await set('/rate')]).toEqual([
+      true,
+      false,
+      false,
+      false,
+    ]);
   });
 
   it("tells clients apart with the node-server's getConnInfo", async () => {
