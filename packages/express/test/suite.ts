@@ -1,8 +1,11 @@
 // The one behaviour suite of the inbound adapters: run against real Express 5 and Hono (through
 // @hono/node-server) apps on 127.0.0.1 with a real HTTP client (Node's fetch). Each adapter's
 // test/behaviour.test.ts calls it with its harness.
+import { readFileSync, readdirSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DeadlineExceededError, TimeoutError } from '@palisade/core';
 import { FakeClock } from '@palisade/core/testing';
 import { createFetch } from '@palisade/fetch';
@@ -117,6 +120,31 @@ export function behaviourSuite(harness: Harness): void {
   };
   afterEach(async () => {
     await Promise.all(open.splice(0).map((r) => r.close()));
+  });
+
+  describe(`${harness.name}: package`, () => {
+    it('depends on exactly the packages its src imports (its peer framework aside)', () => {
+      const dir = resolve(dirname(fileURLToPath(import.meta.url)), '../..', harness.name);
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        dependencies?: Record<string, string>;
+        peerDependencies?: Record<string, string>;
+      };
+      const peers = Object.keys(manifest.peerDependencies ?? {});
+      const imported = new Set<string>();
+      for (const file of readdirSync(join(dir, 'src'))) {
+        if (!file.endsWith('.ts')) continue;
+        const source = readFileSync(join(dir, 'src', file), 'utf8');
+        // Statements only: an `@example` in a comment imports nothing.
+        for (const [, spec] of source.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
+          if (spec === undefined || spec.startsWith('.') || spec.startsWith('node:')) continue;
+          const parts = spec.split('/');
+          const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] as string);
+          if (!peers.includes(name)) imported.add(name);
+        }
+      }
+      expect(imported.size).toBeGreaterThan(3);
+      expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual([...imported].sort());
+    });
   });
 
   describe(`${harness.name}: rateLimit`, () => {
