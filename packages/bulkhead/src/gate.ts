@@ -213,6 +213,7 @@ export class Gate {
   #drain(): void {
     if (this.#draining) return;
     this.#draining = true;
+    const { emit } = this.#config;
     try {
       while (this.executing < this.limit) {
         const call = this.#queue.shift();
@@ -222,6 +223,8 @@ export class Gate {
           call.timer = undefined;
         }
         this.executing++;
+        if (emit)
+          emit({ type: 'bulkhead.dequeued', key: call.options?.key, queued: this.#queue.size, reason: 'admitted' });
         this.#start(call);
       }
     } finally {
@@ -232,9 +235,14 @@ export class Gate {
   /** The call's signal aborted: out of the queue if it waits there, and reject with the reason. */
   abandon(call: Call, reason: unknown): void {
     if (call.settled) return;
-    if (this.#queue.remove(call) && call.timer) {
-      this.#timers?.cancel(call.timer);
-      call.timer = undefined;
+    if (this.#queue.remove(call)) {
+      if (call.timer) {
+        this.#timers?.cancel(call.timer);
+        call.timer = undefined;
+      }
+      const { emit } = this.#config;
+      if (emit)
+        emit({ type: 'bulkhead.dequeued', key: call.options?.key, queued: this.#queue.size, reason: 'aborted' });
     }
     // A running call keeps its own Context until fn ends: fn may be about to see its signal abort.
     const signal = call.signal;
@@ -249,7 +257,11 @@ export class Gate {
     if (!this.#queue.remove(call)) return;
     call.detach();
     const { emit } = this.#config;
-    if (emit) emit({ type: 'bulkhead.rejected', key: call.options?.key, reason: 'queue-timeout' });
+    if (emit) {
+      const key = call.options?.key;
+      emit({ type: 'bulkhead.dequeued', key, queued: this.#queue.size, reason: 'queue-timeout' });
+      emit({ type: 'bulkhead.rejected', key, reason: 'queue-timeout' });
+    }
     call.settle(false, new BulkheadRejectedError('queue-timeout', { policy: this.#kind }));
   }
 

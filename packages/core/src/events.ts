@@ -38,10 +38,23 @@ export interface ResilienceEventMap {
   'circuit.isolated': Record<never, never>;
   /** The breaker rejected a call without running it. */
   'circuit.rejected': { state: 'open' | 'half-open' | 'isolated'; retryAfterMs?: number };
-  /** A bulkhead or concurrency limit refused a call. */
+  /**
+   * A bulkhead or concurrency limit refused a call: no slot nor queue place (`'full'`), or it waited
+   * `queueTimeoutMs` (`'queue-timeout'`, after its `bulkhead.dequeued`).
+   */
   'bulkhead.rejected': { reason: 'full' | 'queue-timeout' };
-  /** A call waits for a bulkhead slot. */
+  /**
+   * A call started to wait for a bulkhead or concurrency limit slot. `queued` is the queue length
+   * now, this call included. Every call that queues later leaves with one `bulkhead.dequeued`.
+   */
   'bulkhead.queued': { queued: number };
+  /**
+   * A waiter left a bulkhead's or concurrency limit's queue: let into a freed slot (`'admitted'`),
+   * abandoned by its caller's signal (`'aborted'`), or out of time (`'queue-timeout'`, followed by
+   * `bulkhead.rejected`). `queued` is the queue length now, after it left. One per
+   * `bulkhead.queued`, so the two keep a queue gauge exact from events alone.
+   */
+  'bulkhead.dequeued': { queued: number; reason: 'admitted' | 'aborted' | 'queue-timeout' };
   /** An adaptive concurrency limit moved. */
   'limit.changed': { limit: number; previous: number };
   /** A rate limiter refused a call. */

@@ -315,9 +315,8 @@ export const DASHBOARD_SCRIPT = `
     if (has.timeout) stat(c.stats, 'timeouts/s', fmtRate(r.timeout), r.timeout > 0 ? 'warn' : '');
     if (m.latency.count > 0) stat(c.stats, 'p99', fmtMs(m.recent.p99));
     if (m.bulkhead) {
-      // Watched: exact. From events only: an upper bound (a waiter let in leaves no event).
-      var bh = m.bulkhead, q = bh.watched || bh.queued === 0 ? String(bh.queued) : '≤ ' + bh.queued;
-      stat(c.stats, 'queued', q, bh.queued > 0 ? 'warn' : '');
+      var bh = m.bulkhead;
+      stat(c.stats, 'queued', String(bh.queued), bh.queued > 0 ? 'warn' : '');
       if (bh.executing !== undefined && bh.executing !== null) stat(c.stats, 'running', String(bh.executing));
     }
     if (m.limit !== undefined && m.limit !== null) stat(c.stats, 'limit', String(m.limit));

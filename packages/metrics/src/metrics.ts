@@ -32,18 +32,21 @@ export interface Metrics {
   snapshot(options?: SnapshotOptions): MetricsSnapshot;
   /**
    * Reads a bulkhead's or concurrency limit's live slots whenever the sink is read (`snapshot()`,
-   * a scrape, an OpenTelemetry collection, the dashboard), so its queued and executing gauges are
-   * exact — a drained bulkhead reads 0 and 0 at once. Events alone cannot say so: a bulkhead
-   * announces a call that starts waiting (`bulkhead.queued`) or times out, but not a waiter let in
-   * or abandoned by its caller, nor the calls it runs. The policy is shown under its events' kind
-   * (`concurrency-limit` when it has a `limit`, else `bulkhead`) and name from now on, even before
-   * its first event and beyond `maxPolicies`. Returns a function that stops watching it.
+   * a scrape, an OpenTelemetry collection, the dashboard), which adds an executing-calls gauge:
+   * no event says when a call starts or ends running. (The queued gauge is exact without it: a
+   * bulkhead announces every waiter that arrives, `bulkhead.queued`, and leaves, `bulkhead.dequeued`.)
+   * The policy is shown under its events' kind (`concurrency-limit` when it has a `limit`, else
+   * `bulkhead`) and name from now on, even before its first event and beyond `maxPolicies`; its
+   * queue and limit are read from it too. Returns a function that stops watching it.
    * @example
    * const db = bulkhead({ name: 'db', maxConcurrent: 10, maxQueue: 50, onEvent: metrics.onEvent });
    * metrics.watch(db);
    */
   watch(policy: WatchedSlots): () => void;
-  /** Forgets everything aggregated so far (counters restart from 0); watched policies stay watched. */
+  /**
+   * Forgets everything aggregated so far (counters restart from 0). Watched policies stay watched,
+   * and calls still waiting in a bulkhead's queue stay counted (they will leave it with an event).
+   */
   reset(): void;
 }
 
@@ -204,6 +207,8 @@ export function createMetrics(options?: MetricsOptions): Metrics {
       };
     },
     reset(): void {
+      const waiting: [PolicyStats, number][] = [];
+      for (const stats of all) if (stats.slots.waiting > 0) waiting.push([stats, stats.slots.waiting]);
       byKind.clear();
       byName.clear();
       all.length = 0;
@@ -211,6 +216,7 @@ export function createMetrics(options?: MetricsOptions): Metrics {
       generation++;
       recent.length = 0;
       for (const [handle, kind] of watched) attach(handle, kind);
+      for (const [stats, queued] of waiting) lookup(stats.policy, stats.name, true).slots.carry(queued);
     },
   };
   INTERNALS.set(metrics, {

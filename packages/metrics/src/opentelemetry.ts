@@ -91,7 +91,7 @@ export const OTEL_INSTRUMENTS = Object.freeze({
     asynchronous: true,
     unit: '{call}',
     description:
-      'Calls waiting for a bulkhead slot: exact for a watched bulkhead (metrics.watch), else an upper bound from events (the depth last reported, less the waiters that timed out since).',
+      'Calls waiting for a bulkhead slot now (bulkhead.queued less bulkhead.dequeued events, or read from a watched bulkhead).',
     attributes: Object.freeze([KIND, NAME]),
   }),
   bulkheadExecutingCalls: Object.freeze({

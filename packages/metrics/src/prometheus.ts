@@ -95,7 +95,7 @@ const FAMILIES: readonly Family[] = [
     name: 'palisade_bulkhead_queued_calls',
     labels: ['policy', 'name'],
     type: 'gauge',
-    help: 'Calls waiting for a bulkhead slot: exact for a watched bulkhead (metrics.watch), else an upper bound from events (the depth last reported, less the waiters that timed out since).',
+    help: 'Calls waiting for a bulkhead slot now (bulkhead.queued less bulkhead.dequeued events, or read from a watched bulkhead).',
     collect(stats, _internals, into) {
       const queued = stats.slots.queued();
       if (queued !== undefined) into.push({ labels: base(stats), value: queued });

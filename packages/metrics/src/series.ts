@@ -25,11 +25,12 @@ const TYPE_INDEX: Readonly<Record<ResilienceEventType, number>> = Object.freeze(
   'ratelimit.store-error': 13,
   // From here on, events that change state (see STATEFUL).
   'bulkhead.queued': 14,
-  'limit.changed': 15,
-  'circuit.open': 16,
-  'circuit.half-open': 17,
-  'circuit.close': 18,
-  'circuit.isolated': 19,
+  'bulkhead.dequeued': 15,
+  'limit.changed': 16,
+  'circuit.open': 17,
+  'circuit.half-open': 18,
+  'circuit.close': 19,
+  'circuit.isolated': 20,
 });
 
 /** Every event type, in counter order. */
@@ -40,8 +41,6 @@ const TYPE_COUNT = EVENT_TYPES.length;
 /** Counter index of `failure`: types up to it (`success`, `failure`) carry `durationMs`. */
 export const FAILURE: number = TYPE_INDEX.failure;
 const STATEFUL = TYPE_INDEX['bulkhead.queued'];
-const QUEUE_EXIT = TYPE_INDEX['bulkhead.rejected'];
-const isQueueTimeout = (event: ResilienceEvent): boolean => (event as { reason?: unknown }).reason === 'queue-timeout';
 
 /**
  * The counter index of an event type, or `undefined` for a type this version does not know. The
@@ -172,7 +171,7 @@ export interface PolicySnapshot extends SeriesSnapshot {
   name: string;
   /** Present for breakers (kind `circuit-breaker`, or any policy that emitted `circuit.*`). */
   circuit?: CircuitSnapshot;
-  /** Present once a bulkhead reported its queue (`bulkhead.queued`) or is watched (`metrics.watch`). */
+  /** Present once a bulkhead reported its queue (`bulkhead.queued`, `.dequeued`) or is watched (`metrics.watch`). */
   bulkhead?: BulkheadSnapshot;
   /** The concurrency limit: a watched `concurrencyLimit()`'s, else the last `limit.changed`. */
   limit?: number;
@@ -271,8 +270,6 @@ export class PolicyStats {
    */
   add(event: ResilienceEvent, index: number, durationMs: number, bucket: number): void {
     const time = event.time;
-    // A waiter that timed out left the queue (the only exit the bulkhead announces).
-    if (index === QUEUE_EXIT && isQueueTimeout(event)) this.slots.timedOut();
     if (this.#fresh) {
       this.#fresh = false;
       if (this.circuit === 'closed') this.circuitSince = time;
@@ -294,7 +291,11 @@ export class PolicyStats {
 
   #change(event: ResilienceEvent): void {
     if (event.type === 'bulkhead.queued') {
-      this.slots.reported(event.queued);
+      this.slots.enqueued();
+      return;
+    }
+    if (event.type === 'bulkhead.dequeued') {
+      this.slots.dequeued();
       return;
     }
     if (event.type === 'limit.changed') {

@@ -16,42 +16,58 @@ export interface WatchedSlots {
 /** What a snapshot reports about a bulkhead's slots. */
 export interface BulkheadSnapshot {
   /**
-   * Calls waiting for a slot. Exact when `watched`. Otherwise an upper bound from events: the depth
-   * the last `bulkhead.queued` reported, less the waiters that timed out since — a waiter let in or
-   * abandoned by its caller leaves no event.
+   * Calls waiting for a slot now, exact: read from the policy when `watched`, else counted from its
+   * events (each `bulkhead.queued` adds one, each `bulkhead.dequeued` takes one away; summed over
+   * the instances that share the name, as `createFetch` builds one bulkhead per host).
    */
   queued: number;
-  /** The highest depth seen (`bulkhead.queued`, or a watched read). */
+  /** The highest `queued` seen. */
   maxQueued: number;
   /** Calls running now; only for a watched policy (no event says when a call starts or ends). */
   executing?: number;
-  /** Read from the live policy at snapshot time (`metrics.watch`): `queued` and `executing` are exact. */
+  /** Read from the live policy (`metrics.watch`) whenever the sink is read: `executing` is present. */
   watched: boolean;
 }
 
 /**
- * A bulkhead's gauges: its queue, running calls and adaptive limit. Events give an upper bound of
- * the queue (a bulkhead announces a call that starts waiting, with the new depth, and one that
- * times out, but not a waiter let in or abandoned by its caller) and nothing about running calls;
- * watched handles (`metrics.watch`) give both exactly, read when the sink is read.
+ * A bulkhead's gauges: its queue, running calls and adaptive limit. Events keep the queue exact (a
+ * bulkhead announces every call that starts waiting and every waiter that leaves, however it
+ * leaves) but say nothing about running calls; watched handles (`metrics.watch`) give both, read
+ * when the sink is read.
  */
 export class SlotGauges {
-  /** From events: the depth last reported, less the waiters that timed out since. */
+  /** From events: waiters that queued less those that left; undefined before the first. */
   #queued: number | undefined = undefined;
   #maxQueued = 0;
   /** From events: the last `limit.changed`. */
   #limit: number | undefined = undefined;
   #handles: WatchedSlots[] | undefined = undefined;
 
-  /** `bulkhead.queued`: a call started waiting; `queued` is the depth now. */
-  reported(queued: number): void {
+  /** `bulkhead.queued`: a call started waiting. */
+  enqueued(): void {
+    const queued = (this.#queued ?? 0) + 1;
     this.#queued = queued;
     if (queued > this.#maxQueued) this.#maxQueued = queued;
   }
 
-  /** `bulkhead.rejected` with reason `queue-timeout`: a waiter left the queue. */
-  timedOut(): void {
-    if (this.#queued !== undefined && this.#queued > 0) this.#queued--;
+  /**
+   * `bulkhead.dequeued`: a waiter left (let in, aborted or timed out). Never below 0, should the
+   * sink not have seen it arrive.
+   */
+  dequeued(): void {
+    const queued = this.#queued;
+    this.#queued = queued !== undefined && queued > 0 ? queued - 1 : 0;
+  }
+
+  /** Waiters counted from events, to carry over a `reset()`: they will still leave. */
+  get waiting(): number {
+    return this.#queued ?? 0;
+  }
+
+  /** After a `reset()`: `queued` calls were waiting, as counted before it. */
+  carry(queued: number): void {
+    this.#queued = queued;
+    if (queued > this.#maxQueued) this.#maxQueued = queued;
   }
 
   /** `limit.changed`. */
@@ -74,7 +90,7 @@ export class SlotGauges {
     if (handles.length === 0) this.#handles = undefined;
   }
 
-  /** Calls waiting now: the watched handles' sum, else the upper bound events give; undefined when neither tells. */
+  /** Calls waiting now: the watched handles' sum, else as counted from events; undefined when neither tells. */
   queued(): number | undefined {
     const handles = this.#handles;
     if (handles === undefined) return this.#queued;

@@ -119,31 +119,133 @@ describe('bulkhead gauges', () => {
     expect(metrics.snapshot().policies[0]?.bulkhead).toEqual({ queued: 0, maxQueued: 3, executing: 0, watched: true });
   });
 
-  it('falls to 0 from events alone when every waiter timed out (unwatched: an upper bound, no executing)', async () => {
+  it('are exact from events alone for an unwatched bulkhead, whatever way a waiter leaves (no executing gauge)', async () => {
     const clock = new FakeClock({ now: T0 });
-    const metrics = createMetrics({ clock });
+    const sdk = otel();
+    cleanups.push(sdk.shutdown);
+    const metrics = createMetrics({ clock, meter: sdk.meter });
     const db = bulkhead({
       name: 'db',
       clock,
       onEvent: metrics.onEvent,
-      maxConcurrent: 1,
+      maxConcurrent: 2,
       maxQueue: 3,
-      queueTimeoutMs: 500,
+      queueTimeoutMs: 1_000,
+    });
+    const look = views(metrics, sdk.collect, 'bulkhead', 'db');
+    const queued = (n: number) => everywhere({ queued: n, executing: undefined });
+
+    const running = [held(), held()];
+    const calls = running.map((call) => db.execute(call.fn));
+    const caller = new AbortController();
+    const admittedCall = held();
+    const aborted = db.execute(() => 'never', { signal: caller.signal });
+    const admitted = db.execute(admittedCall.fn);
+    const expired = db.execute(() => 'late');
+    expect(await look()).toEqual(queued(3));
+
+    caller.abort(new Error('caller gave up'));
+    await expect(aborted).rejects.toThrow('caller gave up');
+    expect(await look()).toEqual(queued(2));
+
+    running[0]?.end();
+    await expect(calls[0]).resolves.toBe('done');
+    await settle();
+    expect(await look()).toEqual(queued(1));
+
+    const timedOut = expect(expired).rejects.toBeInstanceOf(BulkheadRejectedError);
+    await clock.advance(1_000);
+    await timedOut;
+    expect(await look()).toEqual(queued(0));
+
+    running[1]?.end();
+    admittedCall.end();
+    await expect(Promise.all([calls[1], admitted])).resolves.toEqual(['done', 'done']);
+    expect(metrics.snapshot().policies[0]?.bulkhead).toEqual({ queued: 0, maxQueued: 3, watched: false });
+    const families = parseExposition(prometheusText({ metrics }));
+    expect(families.has('palisade_bulkhead_executing_calls')).toBe(false);
+  });
+
+  it.each([
+    ['let in as slots free', 'admitted'],
+    ['abandoned by their callers', 'aborted'],
+  ] as const)('read exactly 0 once an unwatched queue drains, its waiters %s', async (_how, exit) => {
+    const clock = new FakeClock({ now: T0 });
+    const metrics = createMetrics({ clock });
+    // No queue timeout: only the way under test can empty the queue.
+    const db = bulkhead({ name: 'db', clock, onEvent: metrics.onEvent, maxConcurrent: 1, maxQueue: 5 });
+    const gauge = () => ({
+      snapshot: metrics.snapshot().policies.find((p) => p.name === 'db')?.bulkhead?.queued,
+      prometheus: sampleValue(parseExposition(prometheusText({ metrics })), 'palisade_bulkhead_queued_calls', {
+        policy: 'bulkhead',
+        name: 'db',
+      }),
     });
     const running = held();
     const call = db.execute(running.fn);
-    const waiting = [1, 2, 3].map(() => db.execute(() => 'late'));
-    expect(metrics.snapshot().policies[0]?.bulkhead).toEqual({ queued: 3, maxQueued: 3, watched: false });
+    const callers = [1, 2, 3].map(() => new AbortController());
+    const waiters = callers.map((caller) => db.execute(() => 'waited', { signal: caller.signal }));
+    expect(gauge()).toEqual({ snapshot: 3, prometheus: 3 });
 
-    const timedOut = Promise.all(waiting.map((w) => expect(w).rejects.toMatchObject({ reason: 'queue-timeout' })));
-    await clock.advance(500);
-    await timedOut;
-    expect(metrics.snapshot().policies[0]?.bulkhead).toEqual({ queued: 0, maxQueued: 3, watched: false });
-    const families = parseExposition(prometheusText({ metrics }));
-    expect(sampleValue(families, 'palisade_bulkhead_queued_calls', { policy: 'bulkhead', name: 'db' })).toBe(0);
-    expect(families.has('palisade_bulkhead_executing_calls')).toBe(false);
-    running.end();
+    if (exit === 'aborted') {
+      for (const caller of callers) caller.abort(new Error('gone'));
+      for (const waiter of waiters) await expect(waiter).rejects.toThrow('gone');
+      running.end();
+    } else {
+      running.end();
+      await expect(Promise.all(waiters)).resolves.toEqual(['waited', 'waited', 'waited']);
+    }
     await call;
+    await settle();
+    expect(db.queued).toBe(0);
+    expect(gauge()).toEqual({ snapshot: 0, prometheus: 0 });
+    expect(metrics.snapshot().policies[0]?.counts['bulkhead.dequeued']).toBe(3);
+  });
+
+  it('sums the queues of unwatched bulkheads sharing a name (createFetch builds one per host)', async () => {
+    const clock = new FakeClock({ now: T0 });
+    const metrics = createMetrics({ clock });
+    const perHost = () =>
+      bulkhead({ name: 'fetch.bulkhead', clock, onEvent: metrics.onEvent, maxConcurrent: 1, maxQueue: 5 });
+    const [a, b] = [perHost(), perHost()];
+    const queued = () => metrics.snapshot().policies[0]?.bulkhead?.queued;
+    const runningA = held();
+    const runningB = held();
+    const callA = a?.execute(runningA.fn, { key: 'a.example' });
+    const callB = b?.execute(runningB.fn, { key: 'b.example' });
+    const waitersA = [1, 2].map(() => a?.execute(() => 'a', { key: 'a.example' }));
+    const caller = new AbortController();
+    const waiterB = b?.execute(() => 'b', { key: 'b.example', signal: caller.signal });
+    expect(queued()).toBe(3);
+
+    runningA.end();
+    await expect(Promise.all([callA, ...waitersA])).resolves.toEqual(['done', 'a', 'a']);
+    expect(queued()).toBe(1);
+    caller.abort(new Error('gone'));
+    await expect(waiterB).rejects.toThrow('gone');
+    expect(queued()).toBe(0);
+    runningB.end();
+    await callB;
+  });
+
+  it('keeps counting the calls still waiting across reset(), so the queue drains to 0', async () => {
+    const clock = new FakeClock({ now: T0 });
+    const metrics = createMetrics({ clock });
+    const db = bulkhead({ name: 'db', clock, onEvent: metrics.onEvent, maxConcurrent: 1, maxQueue: 5 });
+    const running = held();
+    const call = db.execute(running.fn);
+    const waiters = [1, 2].map(() => db.execute(() => 'waited'));
+    metrics.reset();
+    const [policy] = metrics.snapshot().policies;
+    expect(policy?.bulkhead).toEqual({ queued: 2, maxQueued: 2, watched: false });
+    expect(policy?.counts['bulkhead.queued']).toBe(0);
+
+    running.end();
+    await expect(Promise.all([call, ...waiters])).resolves.toEqual(['done', 'waited', 'waited']);
+    expect(metrics.snapshot().policies[0]?.bulkhead).toEqual({ queued: 0, maxQueued: 2, watched: false });
+    // A sink cleared with an empty queue shows nothing until the bulkhead reports again.
+    metrics.reset();
+    expect(metrics.snapshot().policies).toEqual([]);
   });
 
   it('watches a concurrency limit under its own kind, with its limit from the first read', async () => {

@@ -21,8 +21,10 @@ describe('createMetrics: aggregation', () => {
     api({ type: 'retry.budget-exhausted', attempt: 3 });
     const db = emitter(metrics.onEvent, 'bulkhead', 'db', () => clock.now());
     db({ type: 'bulkhead.rejected', reason: 'full' });
-    db({ type: 'bulkhead.queued', queued: 3 });
-    db({ type: 'bulkhead.queued', queued: 1 });
+    // What a bulkhead emits: one event per waiter that arrives or leaves, with the depth after.
+    for (const queued of [1, 2, 3]) db({ type: 'bulkhead.queued', queued });
+    db({ type: 'bulkhead.dequeued', queued: 2, reason: 'admitted' });
+    db({ type: 'bulkhead.dequeued', queued: 1, reason: 'aborted' });
     db({ type: 'limit.changed', limit: 12, previous: 10 });
 
     const { policies, time } = metrics.snapshot();

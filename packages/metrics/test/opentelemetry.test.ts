@@ -42,7 +42,8 @@ describe('OpenTelemetry', () => {
     cb({ type: 'circuit.open', failureRate: 0.5, slowCallRate: 0, openMs: 1_000 });
     cb({ type: 'circuit.rejected', state: 'open' });
     const bh = emitter(metrics.onEvent, 'bulkhead', 'db', () => clock.now());
-    bh({ type: 'bulkhead.queued', queued: 7 });
+    for (let queued = 1; queued <= 8; queued++) bh({ type: 'bulkhead.queued', queued });
+    bh({ type: 'bulkhead.dequeued', queued: 7, reason: 'admitted' });
     bh({ type: 'limit.changed', limit: 16, previous: 8 });
     // Running calls are only known for a watched bulkhead.
     metrics.watch(bulkhead({ name: 'pool', clock, onEvent: metrics.onEvent }));

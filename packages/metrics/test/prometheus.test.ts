@@ -25,7 +25,8 @@ function busyMetrics() {
   cb({ type: 'circuit.rejected', state: 'open' });
   cb({ type: 'circuit.rejected', state: 'open' });
   const bh = emitter(metrics.onEvent, 'bulkhead', 'db "primary"\\pool\nA', () => clock.now());
-  bh({ type: 'bulkhead.queued', queued: 4 });
+  for (let queued = 1; queued <= 5; queued++) bh({ type: 'bulkhead.queued', queued });
+  bh({ type: 'bulkhead.dequeued', queued: 4, reason: 'queue-timeout' });
   bh({ type: 'bulkhead.rejected', reason: 'full' });
   emitter(metrics.onEvent, 'bulkhead', 'adaptive', () => clock.now())({
     type: 'limit.changed',
