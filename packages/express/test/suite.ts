@@ -93,6 +93,19 @@ const problem = async (res: Response) => ({
   body: (await res.json()) as Record<string, unknown>,
 });
 
+/** The route's own answer when a 100 ms `timeout` runs out, as `problem` reads it. */
+const TIMEOUT_100MS = {
+  status: 504,
+  type: 'application/problem+json',
+  body: {
+    type: 'about:blank',
+    title: 'Gateway Timeout',
+    status: 504,
+    detail: 'The request did not complete within 100 ms.',
+    code: 'PALISADE_TIMEOUT',
+  },
+};
+
 /** A downstream server that records the deadline header of each request. */
 async function downstream(): Promise<{ url: string; seen: (string | undefined)[]; close(): Promise<void> }> {
   const seen: (string | undefined)[] = [];
@@ -442,17 +455,7 @@ export function behaviourSuite(harness: Harness): void {
         ],
       });
       const res = await fetch(`${app.url}/slow`);
-      expect(await problem(res)).toEqual({
-        status: 504,
-        type: 'application/problem+json',
-        body: {
-          type: 'about:blank',
-          title: 'Gateway Timeout',
-          status: 504,
-          detail: 'The request did not complete within 100 ms.',
-          code: 'PALISADE_TIMEOUT',
-        },
-      });
+      expect(await problem(res)).toEqual(TIMEOUT_100MS);
       expect(seen?.aborted).toBe(true);
       expect(seen?.reason).toBeInstanceOf(TimeoutError);
       await until(() => lateReplied, 'the late reply');
@@ -559,17 +562,7 @@ export function behaviourSuite(harness: Harness): void {
           const answer = fetch(`${app.url}/slow`);
           await until(() => started, 'the handler to start');
           await clock.advance(100);
-          expect(await problem(await answer)).toEqual({
-            status: 504,
-            type: 'application/problem+json',
-            body: {
-              type: 'about:blank',
-              title: 'Gateway Timeout',
-              status: 504,
-              detail: 'The request did not complete within 100 ms.',
-              code: 'PALISADE_TIMEOUT',
-            },
-          });
+          expect(await problem(await answer)).toEqual(TIMEOUT_100MS);
           expect(events.filter((e) => e.type === 'timeout')).toHaveLength(1);
           // The handler's own error still reached the framework's error handling (for logging).
           expect(app.lateErrors).toEqual([expect.any(DeadlineExceededError)]);

@@ -64,21 +64,29 @@ function views(metrics: Metrics, collect: ReturnType<typeof otel>['collect'], ki
 
 const everywhere = (gauges: Gauges) => ({ snapshot: gauges, prometheus: gauges, otel: gauges, dashboard: gauges });
 
+/**
+ * A bulkhead `db` (2 slots, a queue of 3, 1 s queue timeout) on a FakeClock, reporting to a sink
+ * with an OpenTelemetry meter; `look` reads its gauges in every view.
+ */
+function observedBulkhead() {
+  const clock = new FakeClock({ now: T0 });
+  const sdk = otel();
+  cleanups.push(sdk.shutdown);
+  const metrics = createMetrics({ clock, meter: sdk.meter });
+  const db = bulkhead({
+    name: 'db',
+    clock,
+    onEvent: metrics.onEvent,
+    maxConcurrent: 2,
+    maxQueue: 3,
+    queueTimeoutMs: 1_000,
+  });
+  return { clock, metrics, db, look: views(metrics, sdk.collect, 'bulkhead', 'db') };
+}
+
 describe('bulkhead gauges', () => {
   it('are exact for a watched bulkhead whatever way a waiter leaves the queue, and a drained one reads 0 and 0', async () => {
-    const clock = new FakeClock({ now: T0 });
-    const sdk = otel();
-    cleanups.push(sdk.shutdown);
-    const metrics = createMetrics({ clock, meter: sdk.meter });
-    const db = bulkhead({
-      name: 'db',
-      clock,
-      onEvent: metrics.onEvent,
-      maxConcurrent: 2,
-      maxQueue: 3,
-      queueTimeoutMs: 1_000,
-    });
-    const look = views(metrics, sdk.collect, 'bulkhead', 'db');
+    const { clock, metrics, db, look } = observedBulkhead();
     metrics.watch(db);
     expect(await look()).toEqual(everywhere({ queued: 0, executing: 0 }));
 
@@ -120,19 +128,7 @@ describe('bulkhead gauges', () => {
   });
 
   it('are exact from events alone for an unwatched bulkhead, whatever way a waiter leaves (no executing gauge)', async () => {
-    const clock = new FakeClock({ now: T0 });
-    const sdk = otel();
-    cleanups.push(sdk.shutdown);
-    const metrics = createMetrics({ clock, meter: sdk.meter });
-    const db = bulkhead({
-      name: 'db',
-      clock,
-      onEvent: metrics.onEvent,
-      maxConcurrent: 2,
-      maxQueue: 3,
-      queueTimeoutMs: 1_000,
-    });
-    const look = views(metrics, sdk.collect, 'bulkhead', 'db');
+    const { clock, metrics, db, look } = observedBulkhead();
     const queued = (n: number) => everywhere({ queued: n, executing: undefined });
 
     const running = [held(), held()];
