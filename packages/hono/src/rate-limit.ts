@@ -16,7 +16,7 @@ import {
   normalizeHonoOptions,
   normalizeKeyOptions,
 } from './options.js';
-import { type NodeOutgoing, nodeOutgoing } from './request-header.js';
+import { addResponseHeaders, nodeOutgoing } from './request-header.js';
 import { type PalisadeEnv, type PalisadeOptionalEnv, problemResponse, rejectionResponse } from './request-state.js';
 
 /** Options of {@link rateLimit}: `@palisade/rate-limit`'s, the adapter's, and how clients are told apart. */
@@ -29,9 +29,9 @@ export interface HonoRateLimitOptions extends Omit<RateLimitOptions, 'key' | 'co
   cost?: number | ((c: Context) => number);
 }
 
-/** On `@hono/node-server`: straight onto the Node response, merged into whatever Response is written. */
-const setOnNode: HeaderSetter<NodeOutgoing> = (outgoing, name, value) => {
-  outgoing.setHeader(name, value);
+/** On `@hono/node-server`: collected, then added to whatever Response is written, as Node writes it. */
+const collect: HeaderSetter<string[]> = (headers, name, value) => {
+  headers.push(name, value);
 };
 /** Elsewhere: through Hono, onto the response the handler returns. */
 const setOnContext: HeaderSetter<Context> = (c, name, value) => {
@@ -62,8 +62,11 @@ export function rateLimitHandler(
     if (!decision.allowed) return Promise.resolve(refuse(c, decision));
     if (writeHeaders !== undefined) {
       const outgoing = nodeOutgoing(c);
-      if (outgoing !== undefined && !outgoing.headersSent) writeHeaders(outgoing, setOnNode, decision);
-      else writeHeaders(c, setOnContext, decision);
+      if (outgoing !== undefined && !outgoing.headersSent) {
+        const headers: string[] = [];
+        writeHeaders(headers, collect, decision);
+        addResponseHeaders(outgoing, headers);
+      } else writeHeaders(c, setOnContext, decision);
     }
     return then ? then(c, next) : next();
   };

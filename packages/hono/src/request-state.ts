@@ -10,7 +10,7 @@ import {
 } from '@palisade/core';
 import type { Context } from 'hono';
 import type { NormalizedHonoOptions } from './options.js';
-import { nodeOutgoing } from './request-header.js';
+import { addResponseHeaders, nodeOutgoing } from './request-header.js';
 
 /**
  * The Hono `Env` of the handlers behind `timeout`, `concurrencyLimit` or `circuitBreaker`, which
@@ -85,22 +85,42 @@ export class RequestState implements PalisadeRequestInfo {
 
 /**
  * palisade's response as a Hono `Response`. On `@hono/node-server` the headers other than
- * `Content-Type` go on the Node response (Node merges them in when it writes), which keeps the
- * Response on node-server's fast path: no Web `Headers` object is built for them.
+ * `Content-Type` are added as node-server writes it ({@link addResponseHeaders}), which keeps the
+ * Response on node-server's and Node's fast paths: no Web `Headers` object is built for them.
  */
 export function problemResponse(c: Context, response: SerializedHttpResponse): Response {
   const status = response.status as 429;
   const outgoing = nodeOutgoing(c);
   if (outgoing === undefined || outgoing.headersSent) return c.body(response.body, status, response.headers);
+  if (response !== split.response) splitHeaders(response);
+  addResponseHeaders(outgoing, split.added);
+  // A fresh object each time: node-server writes Content-Length into the one it is given.
+  return c.body(response.body, status, { 'content-type': split.contentType });
+}
+
+/**
+ * The last response's headers, split for node-server: the refusals of a limited client repeat one
+ * frozen response while its numbers do not change, so this is mostly done once per second.
+ */
+const split = {
+  response: undefined as SerializedHttpResponse | undefined,
+  contentType: 'application/problem+json',
+  added: [] as string[],
+};
+
+function splitHeaders(response: SerializedHttpResponse): void {
   let contentType = 'application/problem+json';
+  const added: string[] = [];
   const headers = response.headers;
   for (const name in headers) {
     const value = headers[name] as string;
     if (name === 'content-type') contentType = value;
     // node-server frames a string body itself: one Node header call fewer per refusal.
-    else if (name !== 'content-length') outgoing.setHeader(name, value);
+    else if (name !== 'content-length') added.push(name, value);
   }
-  return c.body(response.body, status, { 'content-type': contentType });
+  split.response = response;
+  split.contentType = contentType;
+  split.added = added;
 }
 
 /** Builds palisade's response (or what `onRejected` makes of it). */

@@ -130,6 +130,41 @@ describe('@palisade/hono specifics', () => {
     }
   });
 
+  it("adds its headers to a copy of a handler's header object, where the handler's own win (node-server)", async () => {
+    // A handler may reuse one header object for every response: palisade's headers must not stick
+    // to it (they would then be sent again, stale, on every later response).
+    const own = { 'content-type': 'text/plain', RateLimit: 'own' };
+    const shared = { 'content-type': 'text/plain' };
+    const app = new Hono();
+    app.get('/own', rateLimit({ limit: 5 }), () => new Response('own', { headers: own }));
+    app.get('/shared', rateLimit({ limit: 5 }), () => new Response('shared', { headers: shared }));
+    app.get('/stream', rateLimit({ limit: 5 }), () => new Response(new Blob(['streamed']).stream()));
+    const { serve } = await import('@hono/node-server');
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const first = await fetch(`http://127.0.0.1:${port}/own`);
+      expect(first.headers.get('ratelimit')).toBe('own');
+      expect(first.headers.get('ratelimit-policy')).toBe('"default";q=5;w=60');
+      expect(await first.text()).toBe('own');
+
+      for (const remaining of [4, 3]) {
+        const res = await fetch(`http://127.0.0.1:${port}/shared`);
+        expect(res.headers.get('ratelimit')).toMatch(new RegExp(`^"default";r=${remaining};t=\\d+$`));
+        expect(await res.text()).toBe('shared');
+      }
+      expect(Object.keys(shared).filter((name) => name.toLowerCase().startsWith('ratelimit'))).toEqual([]);
+
+      const streamed = await fetch(`http://127.0.0.1:${port}/stream`);
+      expect(streamed.headers.get('ratelimit')).toMatch(/^"default";r=4;t=\d+$/);
+      expect(await streamed.text()).toBe('streamed');
+    } finally {
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      server.close();
+    }
+  });
+
   it('lets onRejected return its own Response', async () => {
     const app = new Hono();
     app.use(
