@@ -48,20 +48,21 @@ export function nodeOutgoing(c: Context): NodeOutgoing | undefined {
 
 type HeaderRecord = Record<string, unknown>;
 
-/** `headers` has `name` (lower case), in any case. */
-function hasHeaderNamed(headers: HeaderRecord, name: string): boolean {
+/** `headers` (whose own names are `names`) has `name` (lower case), in any case. */
+function hasHeaderNamed(headers: HeaderRecord, names: readonly string[], name: string): boolean {
   if (name in headers) return true;
-  for (const key in headers) if (key.length === name.length && key.toLowerCase() === name) return true;
+  for (const key of names) if (key.length === name.length && key.toLowerCase() === name) return true;
   return false;
 }
 
 /** `given` (what `writeHead` got) with `headers` added, in a copy; or set on `outgoing` when there is no object. */
 function withHeaders(outgoing: NodeOutgoing, given: unknown, headers: readonly string[]): unknown {
   if (typeof given === 'object' && given !== null && !Array.isArray(given)) {
+    const names = Object.keys(given);
     const merged: HeaderRecord = Object.assign({}, given as HeaderRecord);
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i] as string;
-      if (!hasHeaderNamed(merged, name)) merged[name] = headers[i + 1];
+      if (!hasHeaderNamed(given as HeaderRecord, names, name)) merged[name] = headers[i + 1];
     }
     return merged;
   }
