@@ -111,6 +111,12 @@ export class RequestState implements PalisadeRequestInfo {
   #hooked = false;
   /** Calls that started the response after the time was up, waiting for the timeout to fire. */
   #held: [Method, unknown[]][] | undefined = undefined;
+  /**
+   * A starter let through is running: the calls it makes itself (Node's `end` calls `writeHead`
+   * and `write`) go through too. Held on their own, they would let the outer call write the body
+   * with no status line or headers before it: a broken response on a keep-alive connection.
+   */
+  #passing = 0;
   #root: AbortController | undefined = undefined;
   #settled: Promise<void> | undefined = undefined;
   #resolve: (() => void) | undefined = undefined;
@@ -224,16 +230,26 @@ export class RequestState implements PalisadeRequestInfo {
   }
 
   #start(name: Starter, own: Method, args: unknown[]): unknown {
-    // palisade's own answer (and whatever follows it) goes through.
-    if (this.answered || this.#done) return own.apply(this.res, args);
+    // palisade's own answer (and whatever follows it) goes through, and so does what a call let
+    // through calls itself.
+    if (this.answered || this.#done || this.#passing > 0) return this.#pass(own, args);
     let held = this.#held;
     if (held === undefined) {
-      if (!this.#timeUp()) return own.apply(this.res, args);
+      if (!this.#timeUp()) return this.#pass(own, args);
       held = this.#held = [];
     }
     held.push([own, args]);
     if (name === 'write') return true;
     return name === 'flushHeaders' ? undefined : this.res;
+  }
+
+  #pass(own: Method, args: unknown[]): unknown {
+    this.#passing++;
+    try {
+      return own.apply(this.res, args);
+    } finally {
+      this.#passing--;
+    }
   }
 
   /** The innermost timeout's deadline has passed, its timer has not fired, and no response has started. */
@@ -257,7 +273,7 @@ export class RequestState implements PalisadeRequestInfo {
       for (const [, args] of held) callBack(args);
       return;
     }
-    for (const [own, args] of held) own.apply(this.res, args);
+    for (const [own, args] of held) this.#pass(own, args);
   }
 
   /** Sends `response` (or what `onRejected` makes of it). */

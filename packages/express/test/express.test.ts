@@ -1,4 +1,5 @@
 import express, { type Request, type Response } from 'express';
+import { type Clock, systemClock } from '@palisade/core';
 import { describe, expect, it } from 'vitest';
 import { concurrencyLimit, rateLimit, timeout } from '../src/index.js';
 import { serveExpress } from './harness.js';
@@ -25,6 +26,48 @@ describe('@palisade/express specifics', () => {
       expect(seen[0]?.same).toBe(true);
       expect(seen[0]?.aborted).toBe(false);
       expect(seen[0]?.deadline).toBeGreaterThanOrEqual(before + 4_000);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('sends a response whose end began in time whole, when the deadline passes during that end', async () => {
+    // Node's `end` calls `writeHead` itself. If the route's time runs out between the two (a
+    // millisecond boundary on the real clock), holding that inner call alone would let `end`
+    // write the body with no status line before it, and break the keep-alive connection.
+    let armed = false;
+    let late = false;
+    const clock: Clock = {
+      now: () => {
+        if (armed) {
+          // The first read after arming is `end`'s own check: still in time. Every later one is late.
+          armed = false;
+          late = true;
+          return Date.now();
+        }
+        return Date.now() + (late ? 60_000 : 0);
+      },
+      sleep: systemClock.sleep,
+      setTimer: systemClock.setTimer,
+    };
+    const app = express();
+    app.get('/x', timeout({ ms: 1_000, clock }), (_req: Request, res: Response) => {
+      res.setHeader('content-type', 'text/plain');
+      late = false;
+      armed = true;
+      res.end('ok');
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      for (let i = 0; i < 3; i++) {
+        // The same keep-alive connection each time: a stray body would break the next response.
+        const res = await fetch(`http://127.0.0.1:${port}/x`);
+        expect(res.status).toBe(200);
+        expect(await res.text()).toBe('ok');
+      }
     } finally {
       server.closeAllConnections();
       server.close();
