@@ -1,5 +1,5 @@
 import { type Context, type ResilienceEvent, createContext } from '@palisade/core';
-import { FakeClock } from '@palisade/core/testing';
+import { FakeClock, countAbortListeners } from '@palisade/core/testing';
 import { describe, expect, it } from 'vitest';
 import { bulkhead, concurrencyLimit } from '../src/index.js';
 
@@ -16,18 +16,7 @@ const factories = {
 function countedSignal() {
   const controller = new AbortController();
   const { signal } = controller;
-  const counts = { added: 0, removed: 0 };
-  const add = signal.addEventListener.bind(signal);
-  const remove = signal.removeEventListener.bind(signal);
-  signal.addEventListener = ((...args: Parameters<typeof add>) => {
-    counts.added++;
-    add(...args);
-  }) as typeof add;
-  signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
-    counts.removed++;
-    remove(...args);
-  }) as typeof remove;
-  return { controller, signal, counts };
+  return { controller, signal, counts: countAbortListeners(signal) };
 }
 
 function deferred<T = string>() {

@@ -1,5 +1,5 @@
 import { type Context, type ExecuteOptions, type Policy, type ResilienceEvent, createContext } from '@palisade/core';
-import { FakeClock } from '@palisade/core/testing';
+import { FakeClock, countAbortListeners } from '@palisade/core/testing';
 import { describe, expect, it } from 'vitest';
 import { type CircuitBreakerOptions, circuitBreaker } from '../src/index.js';
 
@@ -138,18 +138,7 @@ describe('caller abort', () => {
     const { breaker, clock, toHalfOpen } = setup({ minimumCalls: 100 });
     const controller = new AbortController();
     const signal = controller.signal;
-    let added = 0;
-    let removed = 0;
-    const add = signal.addEventListener.bind(signal);
-    const remove = signal.removeEventListener.bind(signal);
-    signal.addEventListener = ((...args: Parameters<typeof add>) => {
-      added++;
-      add(...args);
-    }) as typeof add;
-    signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
-      removed++;
-      remove(...args);
-    }) as typeof remove;
+    const counts = countAbortListeners(signal);
     await breaker.execute(() => 'ok', { signal });
     await breaker.execute(boom, { signal }).catch(() => {});
     breaker.isolate();
@@ -158,9 +147,9 @@ describe('caller abort', () => {
     await toHalfOpen();
     await breaker.execute(() => 'probe', { signal });
     await clock.advance(10);
-    expect(added).toBe(3); // rejected calls add none
+    expect(counts.added).toBe(3); // rejected calls add none
 
-    expect(removed).toBe(added);
+    expect(counts.removed).toBe(counts.added);
   });
 
   it('aborting after the call ended changes nothing', async () => {

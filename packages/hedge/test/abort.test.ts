@@ -1,5 +1,5 @@
 import { type Context, type ExecuteOptions, type Policy, createContext, pipeline } from '@palisade/core';
-import { FakeClock } from '@palisade/core/testing';
+import { FakeClock, countAbortListeners } from '@palisade/core/testing';
 import { describe, expect, it } from 'vitest';
 import { hedge } from '../src/index.js';
 
@@ -8,22 +8,6 @@ const untilAborted = (seen: Context[]) => (ctx: Context) => {
   seen.push(ctx);
   return new Promise<never>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
 };
-
-/** Counts listeners added to and removed from a signal. */
-function countListeners(signal: AbortSignal) {
-  const counts = { added: 0, removed: 0 };
-  const add = signal.addEventListener.bind(signal);
-  const remove = signal.removeEventListener.bind(signal);
-  signal.addEventListener = ((...args: Parameters<typeof add>) => {
-    counts.added++;
-    add(...args);
-  }) as typeof add;
-  signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
-    counts.removed++;
-    remove(...args);
-  }) as typeof remove;
-  return counts;
-}
 
 const delays = [
   ['a fixed delay', 100],
@@ -88,7 +72,7 @@ describe.each(delays)('caller abort with %s', (_, delayMs) => {
   it('removes its listener from the caller signal whatever the outcome', async () => {
     const clock = new FakeClock();
     const controller = new AbortController();
-    const counts = countListeners(controller.signal);
+    const counts = countAbortListeners(controller.signal);
     const h = hedge({ delayMs, clock, budgetPercent: 100 });
     const signal = controller.signal;
     await h.execute(() => 'fast', { signal });

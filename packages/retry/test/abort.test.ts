@@ -1,25 +1,9 @@
 import { type Clock, type Context, type ResilienceEvent, createContext, pipeline } from '@palisade/core';
-import { FakeClock } from '@palisade/core/testing';
+import { FakeClock, countAbortListeners } from '@palisade/core/testing';
 import { describe, expect, it } from 'vitest';
 import { constant, retry } from '../src/index.js';
 
 class Transient extends Error {}
-
-/** Counts listeners added to and removed from `signal`. */
-function countListeners(signal: AbortSignal) {
-  const counts = { added: 0, removed: 0 };
-  const add = signal.addEventListener.bind(signal);
-  const remove = signal.removeEventListener.bind(signal);
-  signal.addEventListener = ((...args: Parameters<typeof add>) => {
-    counts.added++;
-    add(...args);
-  }) as typeof add;
-  signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
-    counts.removed++;
-    remove(...args);
-  }) as typeof remove;
-  return counts;
-}
 
 const rejectOnAbort = (ctx: Context) =>
   new Promise<never>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
@@ -165,7 +149,7 @@ describe('caller abort', () => {
   it('removes every listener it adds to the caller signal, at every stage', async () => {
     const clock = new FakeClock();
     const controller = new AbortController();
-    const counts = countListeners(controller.signal);
+    const counts = countAbortListeners(controller.signal);
     const r = retry({ clock, backoff: constant({ ms: 10 }) });
     const { signal } = controller;
     await r.execute(() => 'ok', { signal });
@@ -197,7 +181,7 @@ describe('caller abort', () => {
 
   it('adds one listener to the caller signal per call (for a prompt abort), removed when the call settles', async () => {
     const controller = new AbortController();
-    const counts = countListeners(controller.signal);
+    const counts = countAbortListeners(controller.signal);
     await retry({ clock: new FakeClock() }).execute(() => 'ok', { signal: controller.signal });
     expect(counts).toEqual({ added: 1, removed: 1 });
   });

@@ -1,6 +1,6 @@
 import type { Context } from '@palisade/core';
 import { pipeline } from '@palisade/core';
-import { FakeClock } from '@palisade/core/testing';
+import { FakeClock, countAbortListeners } from '@palisade/core/testing';
 import { describe, expect, it } from 'vitest';
 import { timeout } from '../src/index.js';
 
@@ -52,25 +52,14 @@ describe('caller abort', () => {
   it('removes its listener from the caller signal when the call ends', async () => {
     const clock = new FakeClock();
     const controller = new AbortController();
-    let added = 0;
-    let removed = 0;
     const signal = controller.signal;
-    const add = signal.addEventListener.bind(signal);
-    const remove = signal.removeEventListener.bind(signal);
-    signal.addEventListener = ((...args: Parameters<typeof add>) => {
-      added++;
-      add(...args);
-    }) as typeof add;
-    signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
-      removed++;
-      remove(...args);
-    }) as typeof remove;
+    const counts = countAbortListeners(signal);
     const t = timeout({ ms: 100, clock });
     await t.execute(() => 'ok', { signal });
     await t.execute((ctx) => ctx.signal.aborted, { signal });
     await expect(t.execute(() => Promise.reject(new Error('x')), { signal })).rejects.toThrow('x');
-    expect(added).toBeGreaterThan(0);
-    expect(removed).toBe(added);
+    expect(counts.added).toBeGreaterThan(0);
+    expect(counts.removed).toBe(counts.added);
   });
 
   it('through a pipeline, the caller abort reaches fn and rejects promptly', async () => {
