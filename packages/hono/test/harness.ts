@@ -32,13 +32,17 @@ export async function serveHono(def: AppDef): Promise<Running> {
     lateErrors.push(error);
     return c.json({ error: String(error) }, 500);
   });
+  return { ...(await listenHono(app)), lateErrors };
+}
+
+/** Serves `app` on 127.0.0.1 (a free port) through @hono/node-server: its URL, and how to stop it. */
+export async function listenHono(app: Hono<PalisadeOptionalEnv> | Hono): Promise<Omit<Running, 'lateErrors'>> {
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    lateErrors,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -12,7 +12,7 @@ import {
   resilience,
   timeout,
 } from '../src/index.js';
-import { serveHono } from './harness.js';
+import { listenHono, serveHono } from './harness.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -115,18 +115,14 @@ describe('@palisade/hono specifics', () => {
   it('puts the RateLimit headers on a Response the handler builds itself (node-server)', async () => {
     const app = new Hono();
     app.get('/raw', rateLimit({ limit: 5 }), () => new Response('raw', { headers: { 'x-own': '1' } }));
-    const { serve } = await import('@hono/node-server');
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-    await new Promise((resolve) => server.once('listening', resolve));
+    const served = await listenHono(app);
     try {
-      const { port } = server.address() as { port: number };
-      const res = await fetch(`http://127.0.0.1:${port}/raw`);
+      const res = await fetch(`${served.url}/raw`);
       expect(res.headers.get('ratelimit')).toMatch(/^"default";r=4;t=\d+$/);
       expect(res.headers.get('x-own')).toBe('1');
       expect(await res.text()).toBe('raw');
     } finally {
-      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      server.close();
+      await served.close();
     }
   });
 
@@ -139,29 +135,25 @@ describe('@palisade/hono specifics', () => {
     app.get('/own', rateLimit({ limit: 5 }), () => new Response('own', { headers: own }));
     app.get('/shared', rateLimit({ limit: 5 }), () => new Response('shared', { headers: shared }));
     app.get('/stream', rateLimit({ limit: 5 }), () => new Response(new Blob(['streamed']).stream()));
-    const { serve } = await import('@hono/node-server');
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-    await new Promise((resolve) => server.once('listening', resolve));
+    const served = await listenHono(app);
     try {
-      const { port } = server.address() as { port: number };
-      const first = await fetch(`http://127.0.0.1:${port}/own`);
+      const first = await fetch(`${served.url}/own`);
       expect(first.headers.get('ratelimit')).toBe('own');
       expect(first.headers.get('ratelimit-policy')).toBe('"default";q=5;w=60');
       expect(await first.text()).toBe('own');
 
       for (const remaining of [4, 3]) {
-        const res = await fetch(`http://127.0.0.1:${port}/shared`);
+        const res = await fetch(`${served.url}/shared`);
         expect(res.headers.get('ratelimit')).toMatch(new RegExp(`^"default";r=${remaining};t=\\d+$`));
         expect(await res.text()).toBe('shared');
       }
       expect(Object.keys(shared).filter((name) => name.toLowerCase().startsWith('ratelimit'))).toEqual([]);
 
-      const streamed = await fetch(`http://127.0.0.1:${port}/stream`);
+      const streamed = await fetch(`${served.url}/stream`);
       expect(streamed.headers.get('ratelimit')).toMatch(/^"default";r=4;t=\d+$/);
       expect(await streamed.text()).toBe('streamed');
     } finally {
-      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      server.close();
+      await served.close();
     }
   });
 
