@@ -43,6 +43,18 @@ const SUCCESS = EVENT_TYPES.indexOf('success');
 const FAILURE = EVENT_TYPES.indexOf('failure');
 const base = (stats: PolicyStats): Record<string, string> => ({ policy: stats.policy, name: stats.name });
 
+/** A per-policy gauge of the sink's slot state (`read` is `undefined` where the policy has none). */
+const slotGauge = (name: string, help: string, read: (slots: PolicyStats['slots']) => number | undefined): Family => ({
+  name,
+  labels: ['policy', 'name'],
+  type: 'gauge',
+  help,
+  collect(stats, _internals, into) {
+    const value = read(stats.slots);
+    if (value !== undefined) into.push({ labels: base(stats), value });
+  },
+});
+
 /** The families exported, in order. Their names and labels are documented in `PROMETHEUS_METRICS`. */
 const FAMILIES: readonly Family[] = [
   {
@@ -91,36 +103,17 @@ const FAMILIES: readonly Family[] = [
       }
     },
   },
-  {
-    name: 'palisade_bulkhead_queued_calls',
-    labels: ['policy', 'name'],
-    type: 'gauge',
-    help: 'Calls waiting for a bulkhead slot now (bulkhead.queued less bulkhead.dequeued events, or read from a watched bulkhead).',
-    collect(stats, _internals, into) {
-      const queued = stats.slots.queued();
-      if (queued !== undefined) into.push({ labels: base(stats), value: queued });
-    },
-  },
-  {
-    name: 'palisade_bulkhead_executing_calls',
-    labels: ['policy', 'name'],
-    type: 'gauge',
-    help: 'Calls running in a bulkhead now (watched bulkheads only: metrics.watch).',
-    collect(stats, _internals, into) {
-      const executing = stats.slots.executing();
-      if (executing !== undefined) into.push({ labels: base(stats), value: executing });
-    },
-  },
-  {
-    name: 'palisade_concurrency_limit',
-    labels: ['policy', 'name'],
-    type: 'gauge',
-    help: 'Current limit of an adaptive concurrency limit.',
-    collect(stats, _internals, into) {
-      const limit = stats.slots.limit();
-      if (limit !== undefined) into.push({ labels: base(stats), value: limit });
-    },
-  },
+  slotGauge(
+    'palisade_bulkhead_queued_calls',
+    'Calls waiting for a bulkhead slot now (bulkhead.queued less bulkhead.dequeued events, or read from a watched bulkhead).',
+    (slots) => slots.queued(),
+  ),
+  slotGauge(
+    'palisade_bulkhead_executing_calls',
+    'Calls running in a bulkhead now (watched bulkheads only: metrics.watch).',
+    (slots) => slots.executing(),
+  ),
+  slotGauge('palisade_concurrency_limit', 'Current limit of an adaptive concurrency limit.', (slots) => slots.limit()),
   {
     name: 'palisade_tracked_keys',
     labels: ['policy', 'name'],
