@@ -1,6 +1,7 @@
 import { createValidator, optionsObject } from '@palisade/core';
 import { type HttpHandler, simpleHandler } from './http.js';
 import { type Metrics, type MetricsInternals, internalsOf } from './metrics.js';
+import { OTEL_INSTRUMENTS } from './opentelemetry.js';
 import { type CircuitState, EVENT_TYPES, type PolicyStats } from './series.js';
 
 /** Content type of the Prometheus text exposition format this package writes. */
@@ -94,7 +95,7 @@ const FAMILIES: readonly Family[] = [
     name: 'palisade_circuit_state',
     labels: ['policy', 'name', 'state'],
     type: 'gauge',
-    help: 'Circuit breaker state: 1 for the current state, 0 for the others. An open breaker reads half-open once its openMs has passed.',
+    help: OTEL_INSTRUMENTS.circuitStatus.description,
     collect(stats, _internals, into, now) {
       const current = stats.circuitAt(now);
       if (current === undefined) return;
@@ -103,17 +104,12 @@ const FAMILIES: readonly Family[] = [
       }
     },
   },
-  slotGauge(
-    'palisade_bulkhead_queued_calls',
-    'Calls waiting for a bulkhead slot now (bulkhead.queued less bulkhead.dequeued events, or read from a watched bulkhead).',
-    (slots) => slots.queued(),
+  // These gauges are described as their OpenTelemetry twins are: one text each.
+  slotGauge('palisade_bulkhead_queued_calls', OTEL_INSTRUMENTS.bulkheadQueuedCalls.description, (s) => s.queued()),
+  slotGauge('palisade_bulkhead_executing_calls', OTEL_INSTRUMENTS.bulkheadExecutingCalls.description, (s) =>
+    s.executing(),
   ),
-  slotGauge(
-    'palisade_bulkhead_executing_calls',
-    'Calls running in a bulkhead now (watched bulkheads only: metrics.watch).',
-    (slots) => slots.executing(),
-  ),
-  slotGauge('palisade_concurrency_limit', 'Current limit of an adaptive concurrency limit.', (slots) => slots.limit()),
+  slotGauge('palisade_concurrency_limit', OTEL_INSTRUMENTS.concurrencyLimit.description, (s) => s.limit()),
   {
     name: 'palisade_tracked_keys',
     labels: ['policy', 'name'],
