@@ -213,7 +213,6 @@ export class Gate {
   #drain(): void {
     if (this.#draining) return;
     this.#draining = true;
-    const { emit } = this.#config;
     try {
       while (this.executing < this.limit) {
         const call = this.#queue.shift();
@@ -223,13 +222,18 @@ export class Gate {
           call.timer = undefined;
         }
         this.executing++;
-        if (emit)
-          emit({ type: 'bulkhead.dequeued', key: call.options?.key, queued: this.#queue.size, reason: 'admitted' });
+        this.#dequeued(call, 'admitted');
         this.#start(call);
       }
     } finally {
       this.#draining = false;
     }
+  }
+
+  /** `call` has just left the queue (one `bulkhead.dequeued` for each `bulkhead.queued`). */
+  #dequeued(call: Call, reason: 'admitted' | 'aborted' | 'queue-timeout'): void {
+    const { emit } = this.#config;
+    if (emit) emit({ type: 'bulkhead.dequeued', key: call.options?.key, queued: this.#queue.size, reason });
   }
 
   /** The call's signal aborted: out of the queue if it waits there, and reject with the reason. */
@@ -240,9 +244,7 @@ export class Gate {
         this.#timers?.cancel(call.timer);
         call.timer = undefined;
       }
-      const { emit } = this.#config;
-      if (emit)
-        emit({ type: 'bulkhead.dequeued', key: call.options?.key, queued: this.#queue.size, reason: 'aborted' });
+      this.#dequeued(call, 'aborted');
     }
     // A running call keeps its own Context until fn ends: fn may be about to see its signal abort.
     const signal = call.signal;
@@ -256,12 +258,9 @@ export class Gate {
     call.timer = undefined;
     if (!this.#queue.remove(call)) return;
     call.detach();
+    this.#dequeued(call, 'queue-timeout');
     const { emit } = this.#config;
-    if (emit) {
-      const key = call.options?.key;
-      emit({ type: 'bulkhead.dequeued', key, queued: this.#queue.size, reason: 'queue-timeout' });
-      emit({ type: 'bulkhead.rejected', key, reason: 'queue-timeout' });
-    }
+    if (emit) emit({ type: 'bulkhead.rejected', key: call.options?.key, reason: 'queue-timeout' });
     call.settle(false, new BulkheadRejectedError('queue-timeout', { policy: this.#kind }));
   }
 
