@@ -5,29 +5,30 @@ import { CONSUME_SCRIPT, CONSUME_SHA } from './script.js';
 /** What the consumes of one binding share: how to send them and how to read a decision. */
 export interface BatchSpec {
   readonly runner: ScriptRunner;
-  /** ARGV[1] and ARGV[2] of every call: the rule's interval and tolerance, in µs. */
-  readonly interval: string;
-  readonly tolerance: string;
+  /** ARGV[1] to ARGV[3] of every call: the span of a generation, the rule's interval and tolerance, in µs. */
+  readonly rule: readonly [span: string, interval: string, tolerance: string];
   /**
-   * Whether consumes of different keys may share a call. Not on Redis Cluster, where a script's
-   * keys must all live on one node: there only consumes of the same key share a call.
+   * The base (KEYS[1]) under which a key's state lives: consumes of the same base share a call.
+   * One for the whole policy on a single Redis; on Redis Cluster one of several shards, each in
+   * its own hash slot, so that a policy's keys spread over the nodes.
    */
-  readonly acrossKeys: boolean;
+  baseOf(key: string): string;
   /** The decision of one consume of `cost`, from its call's server time and its value in the reply (µs). */
   decide(now: number, value: number, cost: number): RateLimitDecision;
 }
 
-/** Takes `cost` from the full `key`; `costArg` and `waitArg` are the cost and max wait (µs) as script arguments. */
+/** Takes `cost` from `key`; `costArg` and `waitArg` are the cost and max wait (µs) as script arguments. */
 export type Consume = (key: string, cost: number, costArg: string, waitArg: string) => Promise<RateLimitDecision>;
 
 /**
- * Most consumes one call decides (Redis spends ~3 µs on each): bounds how long one script holds
- * Redis, and keeps `unpack(KEYS)` far below Lua's limit.
+ * Most consumes one call decides (Redis spends ~1 µs on each): bounds how long one script holds
+ * Redis, and keeps the script's `unpack` calls far below Lua's limit.
  */
 export const MAX_BATCH = 128;
 
 /** Consumes that one script call decides, in the order they were issued. */
 class Batch {
+  constructor(readonly base: string) {}
   readonly keys: string[] = [];
   readonly costs: number[] = [];
   /** Cost and max wait of each consume, as script arguments. */
@@ -54,30 +55,31 @@ function asReply(reply: unknown, count: number): number[] {
  * Sends the consumes of one binding issued in the same tick as one script call, at the end of the
  * tick (or as soon as {@link MAX_BATCH} wait). Redis decides them one after the other, atomically,
  * in the order they were issued: the same decisions as one call each, for a fraction of Redis's
- * time — the call, `TIME` and the reply are paid once per batch, the keys are read with one MGET,
- * and a key that several consumes share is written once. A lone call waits for nothing but the
- * end of its tick (which node-redis waits for anyway before it writes).
+ * time — the call, `TIME`, the reply and the hash's expiry are paid once per batch, the keys are
+ * read with one HMGET and written with one HSET, and a key that several consumes share is written
+ * once. A lone call waits for nothing but the end of its tick (which node-redis waits for anyway
+ * before it writes).
  */
 export function batcher(spec: BatchSpec): Consume {
-  const { runner, interval, tolerance, acrossKeys, decide } = spec;
-  /** This tick's open batches: one per binding, or one per key when keys may not share a call. */
+  const { runner, rule, baseOf, decide } = spec;
+  /** This tick's open batches, by base: one per binding, or one per shard on Redis Cluster. */
   const open = new Map<string, Batch>();
 
   const send = (batch: Batch): void => {
-    const { keys, args, costs, resolves, rejects } = batch;
+    const { base, keys, args, costs, resolves, rejects } = batch;
     const n = keys.length;
-    const command = ['EVALSHA', CONSUME_SHA, String(n), ...keys, interval, tolerance];
+    const command = ['EVALSHA', CONSUME_SHA, '1', base, ...rule, String(n), ...keys];
     if (batch.shared) command.push(args[0] as string, args[1] as string);
     else for (const a of args) command.push(a);
     runner
       .run(CONSUME_SHA, CONSUME_SCRIPT, command, (reply) => asReply(reply, n))
       .then(
         (reply) => {
-          const now = reply[0] as number;
+          const now = reply[n] as number;
           for (let i = 0; i < n; i++) {
             let decision: RateLimitDecision;
             try {
-              decision = decide(now, reply[i + 1] as number, costs[i] as number);
+              decision = decide(now, reply[i] as number, costs[i] as number);
             } catch (error) {
               (rejects[i] as (error: unknown) => void)(error);
               continue;
@@ -98,9 +100,9 @@ export function batcher(spec: BatchSpec): Consume {
 
   return (key, cost, costArg, waitArg) => {
     if (open.size === 0) process.nextTick(endTick);
-    const group = acrossKeys ? '' : key;
-    let batch = open.get(group);
-    if (batch === undefined) open.set(group, (batch = new Batch()));
+    const base = baseOf(key);
+    let batch = open.get(base);
+    if (batch === undefined) open.set(base, (batch = new Batch(base)));
     const { keys, costs, args } = batch;
     if (keys.length > 0 && (args[0] !== costArg || args[1] !== waitArg)) batch.shared = false;
     keys.push(key);
@@ -109,7 +111,7 @@ export function batcher(spec: BatchSpec): Consume {
     joining = batch;
     const decision = new Promise<RateLimitDecision>(join);
     if (keys.length === MAX_BATCH) {
-      open.delete(group);
+      open.delete(base);
       send(batch);
     }
     return decision;

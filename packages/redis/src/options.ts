@@ -11,7 +11,9 @@ export interface RedisStoreOptions {
    */
   client: RedisClient | IORedisClient;
   /**
-   * Prepended to every key, before the policy's name: a key reads `<prefix><policy name>:<key>`.
+   * Prepended to every Redis key, before the policy's name: a policy's limiter keys are fields of
+   * the hashes `<prefix><policy name>:<span µs>:<n>` (one per time span; on Redis Cluster the
+   * policy name and a shard number are a hash tag, `<prefix>{<policy name>:<shard>}:…`).
    * @default 'palisade:rl:'
    */
   prefix?: string;

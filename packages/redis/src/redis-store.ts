@@ -13,6 +13,28 @@ export interface RedisStore extends RateLimitStore {
 
 const nothing = (): undefined => undefined;
 
+/** Hash slots a policy's keys spread over on Redis Cluster (one base per slot, see {@link shardOf}). */
+export const CLUSTER_SHARDS = 16;
+
+/** Which of the {@link CLUSTER_SHARDS} bases holds `key` (FNV-1a of its UTF-16 units). */
+export function shardOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % CLUSTER_SHARDS;
+}
+
+/**
+ * The span of one generation of a rule's hashes, in ms: a whole number of seconds, a power of two,
+ * at least the furthest a TAT gets ahead of now without waiting (the burst tolerance plus one
+ * step) — so that rules of similar windows share a span, and a policy whose limit changes in a
+ * rolling deploy keeps reading the same hashes.
+ */
+export function generationSpanMs(toleranceMs: number, intervalMs: number): number {
+  let span = 1_000;
+  while (span < toleranceMs + intervalMs) span *= 2;
+  return span;
+}
+
 /** Number → ARGV string, with the common small costs and waits cached. */
 const SMALL = Array.from({ length: 65 }, (_, i) => String(i));
 const arg = (n: number): string => (Number.isInteger(n) && n >= 0 && n < 65 ? (SMALL[n] as string) : String(n));
@@ -22,8 +44,8 @@ const arg = (n: number): string => (Number.isInteger(n) && n >= 0 && n < 65 ? (S
  * Lua script (GCRA on Redis server time — `TIME` — so the callers' clocks never matter), sent
  * with EVALSHA; the script is loaded on the first NOSCRIPT (and again after a Redis restart). The
  * consumes of a policy issued in the same tick share one script call, which decides them one after
- * the other in the order they were issued (see `batch.ts`). Keys expire (PXAT) when their state
- * runs out, so nothing is left behind. Every call is bounded by `timeoutMs`; a failure or timeout
+ * the other in the order they were issued (see `batch.ts`). A policy's keys are fields of one hash
+ * per time span, which expires when the next span ends (see `script.ts`), so nothing is left behind. Every call is bounded by `timeoutMs`; a failure or timeout
  * is decided by `onStoreError` (fail-open or fail-closed) and reported as a `ratelimit.store-error`
  * event, and the next call simply tries Redis again — the store recovers by itself as soon as the
  * client reconnects.
@@ -43,11 +65,17 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     bind(rule) {
       const g = gcraRule(rule);
       const { limit, burst } = rule;
-      const keyPrefix = `${prefix}${rule.name}:`;
       // The script works in whole microseconds.
+      const span = String(generationSpanMs(g.toleranceMs, g.intervalMs) * 1_000);
       const interval = String(g.intervalMs * 1_000);
       const tolerance = String(g.toleranceMs * 1_000);
       const runner = scriptRunner(client, rule.clock, timeoutMs);
+      // A single Redis: one base. A cluster: one per shard, each with its own hash tag (slot).
+      const base = `${prefix}${rule.name}`;
+      const shards = client.isCluster
+        ? Array.from({ length: CLUSTER_SHARDS }, (_, i) => `${prefix}{${rule.name}:${i}}`)
+        : undefined;
+      const baseOf = shards === undefined ? () => base : (key: string) => shards[shardOf(key)] as string;
 
       // The script answers each consume with one number (see CONSUME_SCRIPT); the rest of the
       // decision follows from it, the cost and the rule.
@@ -78,13 +106,13 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
           tat: 0,
         } as GcraDecision;
       };
-      const consume = batcher({ runner, interval, tolerance, acrossKeys: !client.isCluster, decide });
+      const consume = batcher({ runner, rule: [span, interval, tolerance], baseOf, decide });
 
       return {
         onStoreError,
         consume(key, cost, maxWaitMs = 0) {
           if (client.isReady === false) return Promise.reject(unavailable());
-          return consume(keyPrefix + key, cost, arg(cost), arg(maxWaitMs * 1_000));
+          return consume(key, cost, arg(cost), arg(maxWaitMs * 1_000));
         },
         refund(key, cost, d) {
           const token = (d as GcraDecision).tat;
@@ -92,7 +120,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
           return runner.run(
             REFUND_SHA,
             REFUND_SCRIPT,
-            ['EVALSHA', REFUND_SHA, '1', keyPrefix + key, String(token), String(cost * g.intervalMs * 1_000)],
+            ['EVALSHA', REFUND_SHA, '1', baseOf(key), span, key, String(token), String(cost * g.intervalMs * 1_000)],
             nothing,
           );
         },

@@ -1,83 +1,168 @@
 /**
  * GCRA `consume` as one atomic Lua script (the same arithmetic as `gcra()` in
  * `@palisade/rate-limit`), on Redis server time so that every process shares one clock. One call
- * decides any number of consumes, one per key in KEYS (a key may repeat), in order — each exactly
- * as if it had its own call, since nothing else runs in between.
+ * decides any number of consumes of one policy, one per field in ARGV (a field may repeat), in
+ * order — each exactly as if it had its own call, since nothing else runs in between.
  *
- * Everything is in whole microseconds: `TIME` gives them exactly, the TAT is stored as an integer
- * (Redis keeps it int-encoded), each step rounded up on its own — `tat + ceil(cost × interval)`,
- * so that rounding only ever makes the limit stricter (by < 1 µs per call) and a step below the
- * doubles' resolution at epoch-µs magnitudes (~0.25 µs) still moves the TAT. The key expires
- * (PXAT) when its TAT passes — the moment its state equals no state — so nothing is left behind.
- * PXAT, not PX: Redis rewrites a relative expiry into an absolute one before propagating a script's
- * writes to replicas and the AOF. Reads are one MGET, and each key is written once, after its last
- * consume. Numbers go to `SET` as Lua numbers, not `string.format('%d')` strings: that is ~0.4 µs
- * a write cheaper on Redis < 7.2 (which formats Lua numbers with `%.17g`), but slower on 7.2+ and
- * Valkey (integer formatting) and wrong where Lua's `%d` goes through a 32-bit C long. Needs
- * Redis ≥ 6.2.
+ * Layout: a policy's keys are fields of one hash per generation — `<base>:<G>:<n>` holds the keys
+ * written during the n-th span of G µs, and expires (PEXPIREAT) when the next span ends. G is at
+ * least what a TAT may lie ahead of now (the burst tolerance plus one step), so a key written in
+ * span n is still found in span n + 1 (looked up there only when missing from the current hash)
+ * and its hash outlives its TAT; an idle key is gone within 2 G. A write is a field of one `HSET`
+ * per call and the expiry one `PEXPIREAT` per call, where a key of its own costs a `redis.call`
+ * each (`SET … PXAT`, ~2.5 µs on Redis 7.0): the store's cost per decision halves. A field holds
+ * the TAT relative to its span's start, a short integer: Redis < 7.2 formats a Lua number with
+ * `%.17g`, ~0.5 µs for an epoch-µs value. The rare TAT further ahead than the hashes keep (a
+ * reservation of `throttle()` waiting longer than G) is a key of its own, `<base>:k:<field>`, set
+ * with PXAT, and `<base>` itself then exists until the last of them expires, so those keys are read
+ * (MGET) only while there are some. A key's TAT is the largest value found: a TAT only grows
+ * (a refund only takes back the last step), so an older copy is never larger.
  *
- * KEYS: the key of each consume · ARGV: interval µs, tolerance µs (burst × interval), then either
- * one cost and max wait µs shared by every consume, or a cost and max wait µs per consume.
- * Returns { now, v1, …, vn } in µs: vi = TAT − now after consume i when it is allowed (≥ 0; its
- * token, the stored TAT that `refund` checks is still there, is now + vi), −(TAT − now) − 1 when
+ * Everything is in whole microseconds: `TIME` gives them exactly, each step is rounded up on its
+ * own — `tat + ceil(cost × interval)` — so that rounding only ever makes the limit stricter (by
+ * < 1 µs per call). PXAT and PEXPIREAT, absolute, not PX: Redis rewrites a relative expiry into
+ * an absolute one before propagating a script's writes to replicas and the AOF. Needs Redis ≥ 6.2.
+ *
+ * KEYS[1]: `<base>` · ARGV: G µs, interval µs, tolerance µs (burst × interval), the number n of
+ * consumes, their n fields, then either one cost and max wait µs shared by every consume, or a
+ * cost and max wait µs per consume.
+ * Returns { v1, …, vn, now } in µs: vi = TAT − now after consume i when it is allowed (≥ 0; its
+ * token, the TAT that `refund` checks is still the key's, is now + vi), −(TAT − now) − 1 when
  * refused. The rest of each decision (remaining, retry-after, the wait of a reservation) follows
  * from them, the cost and the rule, so the store computes it rather than Redis (a shorter reply is
  * cheaper on both sides).
  */
 export const CONSUME_SCRIPT = `
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local shared = #ARGV == 4
-local cost, maxWait = tonumber(ARGV[3]), tonumber(ARGV[4])
+local argv, ceil = ARGV, math.ceil
+local base = KEYS[1]
+local span, interval, tolerance = tonumber(argv[1]), tonumber(argv[2]), tonumber(argv[3])
+local n = tonumber(argv[4])
+local shared = #argv == n + 6
+local cost, maxWait = tonumber(argv[n + 5]), tonumber(argv[n + 6])
+local step = ceil(cost * interval)
 local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
-local stored = redis.call('MGET', unpack(KEYS))
-local out, tats, written = {now}, {}, {}
-for i = 1, #KEYS do
-  local key = KEYS[i]
-  if not shared then cost, maxWait = tonumber(ARGV[2 * i + 1]), tonumber(ARGV[2 * i + 2]) end
-  local tat = tats[key]
-  if tat == nil then
-    tat = tonumber(stored[i]) or now
-    if tat < now then tat = now end
+local gen = math.floor(now / span)
+local start = gen * span
+local hash = base .. ':' .. span .. ':' .. gen
+local stored = redis.call('HMGET', hash, unpack(argv, 5, n + 4))
+local missing, m = nil, 0
+for i = 1, n do
+  local v = stored[i]
+  if v then
+    stored[i] = v + start
+  else
+    if m == 0 then missing = {} end
+    m = m + 1
+    missing[m] = i
   end
-  local step = math.ceil(cost * interval)
+end
+if m > 0 then
+  local fields = {}
+  for j = 1, m do fields[j] = argv[missing[j] + 4] end
+  local older = redis.call('HMGET', base .. ':' .. span .. ':' .. (gen - 1), unpack(fields))
+  for j = 1, m do
+    local v = older[j]
+    if v then stored[missing[j]] = v + start - span end
+  end
+end
+if redis.call('EXISTS', base) == 1 then
+  local keys = {}
+  for i = 1, n do keys[i] = base .. ':k:' .. argv[i + 4] end
+  local far = redis.call('MGET', unpack(keys))
+  for i = 1, n do
+    local v = far[i]
+    if v then
+      v = tonumber(v)
+      local h = stored[i]
+      if not h or v > h then stored[i] = v end
+    end
+  end
+end
+local tats, written, w = {}, {}, 0
+for i = 1, n do
+  local key = argv[i + 4]
+  if not shared then
+    cost, maxWait = tonumber(argv[n + 3 + 2 * i]), tonumber(argv[n + 4 + 2 * i])
+    step = ceil(cost * interval)
+  end
+  local tat = tats[key] or stored[i] or now
+  if tat < now then tat = now end
   if tat - now + step - tolerance > maxWait + 1 then
-    out[i + 1] = now - tat - 1
+    stored[i] = now - tat - 1
   else
     if step > 0 then
       tat = tat + step
-      if not written[key] then
-        written[key] = true
-        written[#written + 1] = key
+      if tats[key] == nil then
+        w = w + 1
+        written[w] = key
       end
+      tats[key] = tat
     end
-    out[i + 1] = tat - now
+    stored[i] = tat - now
   end
-  tats[key] = tat
 end
-for i = 1, #written do
-  local tat = tats[written[i]]
-  redis.call('SET', written[i], tat, 'PXAT', math.ceil(tat / 1000))
+if w > 0 then
+  local fv, p, last, far = {}, 0, start + 2 * span, 0
+  for i = 1, w do
+    local key = written[i]
+    local tat = tats[key]
+    if tat <= last then
+      fv[p + 1] = key
+      fv[p + 2] = tat - start
+      p = p + 2
+    else
+      local at = ceil(tat / 1000)
+      redis.call('SET', base .. ':k:' .. key, tat, 'PXAT', at)
+      if at > far then far = at end
+    end
+  end
+  if p > 0 then
+    redis.call('HSET', hash, unpack(fv, 1, p))
+    redis.call('PEXPIREAT', hash, last / 1000)
+  end
+  if far > 0 and redis.call('PTTL', base) < far - math.floor(now / 1000) then
+    redis.call('SET', base, 1, 'PXAT', far)
+  end
 end
-return out
+stored[n + 1] = now
+return stored
 `;
 
 /**
- * Gives back what one consume took, only while the key still holds the TAT that consume stored
- * (nothing was taken since), so a refund never lets a later caller jump ahead of a scheduled one.
+ * Gives back what one consume took, only while the key's TAT is still the one that consume
+ * stored (nothing was taken since), so a refund never lets a later caller jump ahead of a
+ * scheduled one. The TAT goes back where it was found (current hash, previous one, or a key of its
+ * own); what is left elsewhere is older, so smaller.
  *
- * KEYS[1] the key · ARGV: the consume's token, cost × interval µs. Returns 1 if refunded, 0 otherwise.
+ * KEYS[1]: `<base>` · ARGV: G µs, the field, the consume's token (µs), cost × interval µs.
+ * Returns 1 if refunded, 0 otherwise.
  */
 export const REFUND_SCRIPT = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local base = KEYS[1]
+local span, field, token = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
-local back = math.floor(tonumber(ARGV[1]) - tonumber(ARGV[2]))
-if back <= now then
-  redis.call('DEL', KEYS[1])
+local gen = math.floor(now / span)
+local start = gen * span
+local hash, older = base .. ':' .. span .. ':' .. gen, base .. ':' .. span .. ':' .. (gen - 1)
+local best, where = -1, nil
+local v = redis.call('HGET', hash, field)
+if v then best, where = v + start, hash end
+v = redis.call('HGET', older, field)
+if v and v + start - span > best then best, where = v + start - span, older end
+v = redis.call('GET', base .. ':k:' .. field)
+if v and tonumber(v) > best then best, where = tonumber(v), base .. ':k:' .. field end
+if best ~= token then return 0 end
+local back = math.floor(token - tonumber(ARGV[4]))
+if where == hash then
+  redis.call('HSET', hash, field, back - start)
+elseif where == older then
+  redis.call('HSET', older, field, back - start + span)
+elseif back <= now then
+  redis.call('DEL', where)
 else
-  redis.call('SET', KEYS[1], back, 'PXAT', math.ceil(back / 1000))
+  redis.call('SET', where, back, 'PXAT', math.ceil(back / 1000))
 end
 return 1
 `;
@@ -86,5 +171,5 @@ return 1
  * The SHA1s Redis files the scripts under (what EVALSHA takes), written out so the package needs
  * no crypto module at run time; `test/script.test.ts` checks them against the scripts.
  */
-export const CONSUME_SHA = 'd3fecbfc19b0396c190db2ff65a4fbe9091bca42';
-export const REFUND_SHA = '7b1956c8a9fba6605bbd0eb0bc0d226767c693a7';
+export const CONSUME_SHA = '08fd3de7cb1c3c4a3259f10dbc3175ae174c2c80';
+export const REFUND_SHA = '09d0d4ffd8844d597a90fa292965e19f015149d5';

@@ -99,16 +99,70 @@ describeRedis('redisStore() against a real Redis', () => {
     within((error as RateLimitedError).retryAfterMs, 60_000, 1_000);
   });
 
-  it('keys read <prefix><policy name>:<key>, expire when their state runs out, and cost 0 writes nothing', async () => {
+  it('keys are fields of one hash per span, <prefix><name>:<span µs>:<n>, gone within two spans; cost 0 writes nothing', async () => {
+    // 10 per second: a burst of 1 s plus a step of 100 ms, so the hashes span 2 s.
     const { prefix, limiter } = policy();
     await limiter.consume('who', 0);
-    expect(await client.exists(`${prefix}api:who`)).toBe(0);
+    expect(await client.keys(`${prefix}*`)).toEqual([]);
+    const [seconds, micros] = (await client.time()) as unknown as [string, string];
     await limiter.consume('who', 3);
-    const ttl = await client.pTTL(`${prefix}api:who`);
-    expect(ttl).toBeGreaterThan(250);
-    expect(ttl).toBeLessThanOrEqual(301); // PXAT rounds the TAT up to the next whole ms
-    await new Promise((r) => setTimeout(r, 350));
-    expect(await client.exists(`${prefix}api:who`)).toBe(0);
+    const keys = await client.keys(`${prefix}*`);
+    expect(keys).toHaveLength(1);
+    const [hash] = keys as [string];
+    const match = /^(.*):2000000:(\d+)$/.exec(hash);
+    expect(match?.[1]).toBe(`${prefix}api`);
+    const start = Number(match?.[2]) * 2_000_000;
+    // The span the call ran in, and the TAT 300 ms on, relative to the span's start.
+    const now = Number(seconds) * 1e6 + Number(micros);
+    expect(start).toBeLessThanOrEqual(now + 1_000);
+    expect(start).toBeGreaterThan(now - 2_000_000);
+    const tat = Number(await client.hGet(hash, 'who')) + start;
+    expect(tat - now).toBeGreaterThanOrEqual(300_000);
+    expect(tat - now).toBeLessThan(350_000);
+    // It expires when the next span ends: at most 4 s on, at least 2 s.
+    const ttl = await client.pTTL(hash);
+    expect(ttl).toBeGreaterThan(1_900);
+    expect(ttl).toBeLessThanOrEqual(4_000);
+  });
+
+  it('a key’s state carries over into the next span, and is written there', async () => {
+    // 1 per 900 ms with no burst: the TAT is at most 900 ms ahead; the hashes span 2 s.
+    const store = redisStore({ client, prefix: uniquePrefix('span') });
+    const bound = store.bind({ name: 's', limit: 1, windowMs: 900, burst: 1, clock: systemClock });
+    // Just before a span ends (server time), take the unit; just after, the key is refused.
+    const [seconds, micros] = (await client.time()) as unknown as [string, string];
+    const msLeft = 2_000 - ((Number(seconds) * 1e3 + Number(micros) / 1e3) % 2_000);
+    await new Promise((r) => setTimeout(r, Math.max(0, msLeft - 100)));
+    const first = await bound.consume('k', 1);
+    expect(first.allowed).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    const refused = await bound.consume('k', 1);
+    expect(refused).toMatchObject({ allowed: false });
+    within(refused.retryAfterMs, 700, 120);
+    await new Promise((r) => setTimeout(r, refused.retryAfterMs + 5));
+    expect((await bound.consume('k', 1)).allowed).toBe(true);
+    // Two spans' hashes now: the old one, and the one the last consume wrote the key to.
+    const hashes = (await client.keys(`${store.prefix}s:2000000:*`)).sort();
+    expect(hashes).toHaveLength(2);
+    for (const hash of hashes) expect(Number(await client.hExists(hash, 'k'))).toBe(1);
+  });
+
+  it('a reservation further ahead than the hashes keep is a key of its own, read while it lasts', async () => {
+    // 1 per second, burst 1: hashes span 2 s and keep TATs up to 4 s past their span's start.
+    const store = redisStore({ client, prefix: uniquePrefix('far') });
+    const bound = store.bind({ name: 'f', limit: 1, windowMs: 1_000, burst: 1, clock: systemClock });
+    const waits: number[] = [];
+    for (let i = 0; i < 7; i++) waits.push((await bound.consume('k', 1, 10_000)).retryAfterMs);
+    for (let i = 0; i < 7; i++) within(waits[i] ?? 0, i * 1_000);
+    // The last TATs (6 and 7 s ahead) went to <base>:k:<key>, with <base> itself kept as long.
+    const far = `${store.prefix}f:k:k`;
+    const ttl = await client.pTTL(far);
+    expect(ttl).toBeGreaterThan(6_500);
+    expect(ttl).toBeLessThanOrEqual(7_001);
+    expect(await client.pTTL(`${store.prefix}f`)).toBeGreaterThanOrEqual(ttl - 5);
+    // Read back: the next reservation queues behind it, another key is not affected.
+    within((await bound.consume('k', 1, 10_000)).retryAfterMs, 7_000);
+    expect((await bound.consume('other', 1)).allowed).toBe(true);
   });
 
   it('policies sharing one store keep their keys apart by name', async () => {
@@ -151,6 +205,14 @@ describeRedis('redisStore() against a real Redis', () => {
     await bound.refund?.('k', 1, tail); // the tail: undone
     within((await bound.consume('k', 1, 10_000)).retryAfterMs, 4_000);
     expect(first.allowed).toBe(true);
+    // The same for a TAT kept in the span's hash (10 per second: the hashes keep 4 s ahead).
+    const near = store.bind({ name: 'n', limit: 10, windowMs: 1_000, burst: 1, clock: systemClock });
+    await near.consume('k', 1, 1_000);
+    const last = await near.consume('k', 1, 1_000);
+    within(last.retryAfterMs, 100, 20);
+    await near.refund?.('k', 1, last);
+    within((await near.consume('k', 1, 1_000)).retryAfterMs, 100, 20);
+    expect(await client.keys(`${store.prefix}n:k:*`)).toEqual([]);
   });
 
   it('works with an ioredis client as it is', async () => {

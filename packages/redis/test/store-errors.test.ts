@@ -21,9 +21,9 @@ function fakeClient(isReady = true) {
   return { client, calls, loads };
 }
 
-// Redis's time (µs), then one consume: allowed, the key's TAT 600 ms ahead (one unit of the
-// default 100 per minute).
-const reply = [1_699_999_999_500_000, 600_000];
+// One consume: allowed, the key's TAT 600 ms ahead (one unit of the default 100 per minute);
+// then Redis's time (µs).
+const reply = [600_000, 1_699_999_999_500_000];
 
 /** Lets the tick end: the consumes issued in it are sent then, together. */
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -93,7 +93,7 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
     io.status = 'connecting';
     await expect(limiter.consume('k')).resolves.toMatchObject({ allowed: true, remaining: 99 });
     expect(sent[0]?.slice(0, 1)).toEqual(['EVALSHA']);
-    expect(sent[0]?.slice(3)).toEqual(['palisade:rl:rate-limit:k', '600000', '60000000', '1', '0']);
+    expect(sent[0]?.slice(3)).toEqual(['palisade:rl:rate-limit', '64000000', '600000', '60000000', '1', 'k', '1', '0']);
   });
 
   it('an error reply is a store error; the next call tries Redis again (recovery needs nothing)', async () => {
@@ -123,13 +123,13 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
     await clock.flush();
     expect(loads).toHaveLength(1);
     expect(calls).toHaveLength(4);
-    expect(calls[2]?.args.slice(2, 4)).toEqual(['1', 'palisade:rl:rate-limit:a']);
+    expect(calls[2]?.args.slice(7, 9)).toEqual(['1', 'a']);
     calls[2]?.resolve(reply);
     calls[3]?.resolve(reply);
     await expect(Promise.all([a, b])).resolves.toHaveLength(2);
   });
 
-  it('sends the GCRA rule and cost as script arguments, with keys under <prefix><name>:', async () => {
+  it('sends the GCRA rule and cost as script arguments, with the policy’s keys under <prefix><name>', async () => {
     const clock = new FakeClock();
     const { client, calls } = fakeClient();
     const paced = throttle({
@@ -147,13 +147,16 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
       'EVALSHA',
       expect.any(String),
       '1',
-      'app:api:user:1',
+      'app:api',
+      '1000000', // the span of its hashes: 1 s, past the burst (500 ms) and one step (250 ms)
       '250000',
       '500000',
       '1',
+      'user:1',
+      '1',
       '5000000',
     ]);
-    calls[0]?.resolve([1_700_000_000_000_000, 250_000]); // allowed now
+    calls[0]?.resolve([250_000, 1_700_000_000_000_000]); // allowed now
     await expect(p).resolves.toBe('ran');
   });
 
@@ -176,11 +179,11 @@ describe('redisStore() failures (fake client, FakeClock)', () => {
     const controller = new AbortController();
     const p = paced.execute(() => 'ran', { signal: controller.signal });
     await tick();
-    calls[0]?.resolve([1_699_999_940_100_000, 60_400_000]); // reserved 400 ms ahead
+    calls[0]?.resolve([60_400_000, 1_699_999_940_100_000]); // reserved 400 ms ahead
     await clock.advance(10);
     controller.abort(new Error('stop'));
     await expect(p).rejects.toThrow('stop');
-    expect(calls[1]?.args.slice(3)).toEqual(['palisade:rl:throttle:*', '1700000000500000', '600000']);
+    expect(calls[1]?.args.slice(3)).toEqual(['palisade:rl:throttle', '64000000', '*', '1700000000500000', '600000']);
     calls[1]?.reject(new Error('connection lost'));
     await clock.advance(1_000);
   });
