@@ -64,13 +64,17 @@ describeRedis('the consume and refund scripts match a GCRA model that never forg
     let far = 0;
     let refunds = 0;
     const lastAllowed = new Map<string, { token: number; cost: number }>();
-    for (let round = 0; round < 150; round++) {
-      const batch: Consume[] = Array.from({ length: 1 + Math.floor(random() * 6) }, () => ({
-        key: keys[Math.floor(random() * keys.length)] as string,
-        cost: Math.floor(random() * 3),
-        // Often no wait; else up to 6 spans ahead (past what the hashes keep).
-        maxWait: random() < 0.4 ? 0 : Math.floor(random() * 6 * SPAN),
-      }));
+    for (let round = 0; round <= 150; round++) {
+      const batch: Consume[] =
+        round < 150
+          ? Array.from({ length: 1 + Math.floor(random() * 6) }, () => ({
+              key: keys[Math.floor(random() * keys.length)] as string,
+              cost: Math.floor(random() * 3),
+              // Often no wait; else up to 6 spans ahead (past what the hashes keep).
+              maxWait: random() < 0.4 ? 0 : Math.floor(random() * 6 * SPAN),
+            }))
+          : // Last, a backlog on a fresh key that surely reaches past the hashes, whatever the timing.
+            Array.from({ length: 12 }, () => ({ key: 'z', cost: 1, maxWait: 6 * SPAN }));
       const shared = batch.every((c) => c.cost === batch[0]?.cost && c.maxWait === batch[0]?.maxWait);
       const args = shared
         ? [String(batch[0]?.cost), String(batch[0]?.maxWait)]
