@@ -157,7 +157,7 @@ if (!redisUp) {
     duration: 1,
     keyPrefix: `${prefix}rlf`,
   });
-  const OPS = 20_000;
+  const OPS = 50_000;
   const IN_FLIGHT = 50;
   // Redis's own CPU time (all its threads), read around each run: what a decision costs Redis.
   const redisCpu = async () => {
@@ -221,7 +221,7 @@ if (!redisUp) {
     );
   }
   for (const { op } of cases) for (let i = 0; i < 2_000; i++) await op(i); // warm up, load scripts
-  const ROUNDS = 5;
+  const ROUNDS = 7;
   const samples = cases.map(() => ({ opsPerSec: [] as number[], redisUs: [] as number[] }));
   for (let round = 0; round < ROUNDS; round++) {
     for (let c = 0; c < cases.length; c++) {

@@ -3,7 +3,7 @@ import { type Clock, TimeoutError, timerQueue } from '@palisade/core';
 /**
  * The part of a Redis client `redisStore()` uses — node-redis's shape (v4/v5), so a connected
  * node-redis client (`await createClient({ url }).connect()`) fits as it is: the faster client in
- * bench/rate-limit.ts (raw `INCR` 4.1–4.5× ioredis's; this store, one call per tick: 0.95–1.34×).
+ * bench/rate-limit.ts (raw `INCR` 4.1–4.8× ioredis's; this store, one call per tick: 0.95–1.34×).
  * An ioredis client is accepted too ({@link IORedisClient}); any other client fits through a few
  * lines:
  *
