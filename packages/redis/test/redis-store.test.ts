@@ -21,6 +21,12 @@ describeRedis('redisStore() against a real Redis', () => {
   });
   afterAll(() => client.quit());
 
+  /** Redis's clock, in µs. */
+  const serverMicros = async () => {
+    const [seconds, micros] = (await client.time()) as unknown as [string, string];
+    return Number(seconds) * 1e6 + Number(micros);
+  };
+
   const policy = (over: Parameters<typeof rateLimit>[0] = {}) => {
     const prefix = uniquePrefix('store');
     return {
@@ -104,21 +110,21 @@ describeRedis('redisStore() against a real Redis', () => {
     const { prefix, limiter } = policy();
     await limiter.consume('who', 0);
     expect(await client.keys(`${prefix}*`)).toEqual([]);
-    const [seconds, micros] = (await client.time()) as unknown as [string, string];
+    const before = await serverMicros();
     await limiter.consume('who', 3);
+    const after = await serverMicros();
     const keys = await client.keys(`${prefix}*`);
     expect(keys).toHaveLength(1);
     const [hash] = keys as [string];
     const match = /^(.*):2000000:(\d+)$/.exec(hash);
     expect(match?.[1]).toBe(`${prefix}api`);
+    // The span the call ran in, and its TAT 300 ms on, relative to the span's start.
     const start = Number(match?.[2]) * 2_000_000;
-    // The span the call ran in, and the TAT 300 ms on, relative to the span's start.
-    const now = Number(seconds) * 1e6 + Number(micros);
-    expect(start).toBeLessThanOrEqual(now + 1_000);
-    expect(start).toBeGreaterThan(now - 2_000_000);
+    expect(start).toBeLessThanOrEqual(after);
+    expect(start).toBeGreaterThan(before - 2_000_000);
     const tat = Number(await client.hGet(hash, 'who')) + start;
-    expect(tat - now).toBeGreaterThanOrEqual(300_000);
-    expect(tat - now).toBeLessThan(350_000);
+    expect(tat - before).toBeGreaterThanOrEqual(300_000);
+    expect(tat - after).toBeLessThanOrEqual(300_000);
     // It expires when the next span ends: at most 4 s on, at least 2 s.
     const ttl = await client.pTTL(hash);
     expect(ttl).toBeGreaterThan(1_900);
@@ -129,22 +135,32 @@ describeRedis('redisStore() against a real Redis', () => {
     // 1 per 900 ms with no burst: the TAT is at most 900 ms ahead; the hashes span 2 s.
     const store = redisStore({ client, prefix: uniquePrefix('span') });
     const bound = store.bind({ name: 's', limit: 1, windowMs: 900, burst: 1, clock: systemClock });
-    // Just before a span ends (server time), take the unit; just after, the key is refused.
-    const [seconds, micros] = (await client.time()) as unknown as [string, string];
-    const msLeft = 2_000 - ((Number(seconds) * 1e3 + Number(micros) / 1e3) % 2_000);
-    await new Promise((r) => setTimeout(r, Math.max(0, msLeft - 100)));
-    const first = await bound.consume('k', 1);
-    expect(first.allowed).toBe(true);
-    await new Promise((r) => setTimeout(r, 200));
-    const refused = await bound.consume('k', 1);
-    expect(refused).toMatchObject({ allowed: false });
-    within(refused.retryAfterMs, 700, 120);
+    const msLeftInSpan = async () => 2_000 - (((await serverMicros()) / 1_000) % 2_000);
+    // Take the unit in the last 400 ms of a span (server time); a stalled machine tries again.
+    let key = '';
+    let left = 0;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const untilLast300 = Math.max(0, (await msLeftInSpan()) - 300);
+      await new Promise((r) => setTimeout(r, untilLast300));
+      key = `k${attempt}`;
+      expect((await bound.consume(key, 1)).allowed).toBe(true);
+      left = await msLeftInSpan();
+      if (left <= 400) break;
+    }
+    expect(left).toBeLessThanOrEqual(400);
+    // In the next span the key is still refused: its state was found in the previous hash.
+    await new Promise((r) => setTimeout(r, left + 50));
+    const refused = await bound.consume(key, 1);
+    expect(refused.allowed).toBe(false);
+    expect(refused.retryAfterMs).toBeGreaterThan(0);
+    expect(refused.retryAfterMs).toBeLessThanOrEqual(900);
     await new Promise((r) => setTimeout(r, refused.retryAfterMs + 5));
-    expect((await bound.consume('k', 1)).allowed).toBe(true);
-    // Two spans' hashes now: the old one, and the one the last consume wrote the key to.
+    expect((await bound.consume(key, 1)).allowed).toBe(true);
+    // Two spans' hashes hold it: the old one, and the one the last consume wrote it to.
     const hashes = (await client.keys(`${store.prefix}s:2000000:*`)).sort();
-    expect(hashes).toHaveLength(2);
-    for (const hash of hashes) expect(Number(await client.hExists(hash, 'k'))).toBe(1);
+    const holding: string[] = [];
+    for (const hash of hashes) if (Number(await client.hExists(hash, key)) === 1) holding.push(hash);
+    expect(holding).toHaveLength(2);
   });
 
   it('a reservation further ahead than the hashes keep is a key of its own, read while it lasts', async () => {
@@ -209,9 +225,9 @@ describeRedis('redisStore() against a real Redis', () => {
     const near = store.bind({ name: 'n', limit: 10, windowMs: 1_000, burst: 1, clock: systemClock });
     await near.consume('k', 1, 1_000);
     const last = await near.consume('k', 1, 1_000);
-    within(last.retryAfterMs, 100, 20);
+    within(last.retryAfterMs, 100, 60);
     await near.refund?.('k', 1, last);
-    within((await near.consume('k', 1, 1_000)).retryAfterMs, 100, 20);
+    within((await near.consume('k', 1, 1_000)).retryAfterMs, 100, 60); // 200 had it not been undone
     expect(await client.keys(`${store.prefix}n:k:*`)).toEqual([]);
   });
 
