@@ -45,10 +45,11 @@ const arg = (n: number): string => (Number.isInteger(n) && n >= 0 && n < 65 ? (S
  * with EVALSHA; the script is loaded on the first NOSCRIPT (and again after a Redis restart). The
  * consumes of a policy issued in the same tick share one script call, which decides them one after
  * the other in the order they were issued (see `batch.ts`). A policy's keys are fields of one hash
- * per time span, which expires when the next span ends (see `script.ts`), so nothing is left
- * behind. Every call is bounded by `timeoutMs`; a failure or timeout is decided by `onStoreError`
- * (fail-open or fail-closed) and reported as a `ratelimit.store-error` event, and the next call
- * simply tries Redis again — the store recovers by itself as soon as the client reconnects.
+ * per time span, dropped (UNLINK) two spans later or expiring a span after that (see `script.ts`),
+ * so nothing is left behind. Every call is bounded by `timeoutMs`; a failure or timeout is decided
+ * by `onStoreError` (fail-open or fail-closed) and reported as a `ratelimit.store-error` event, and
+ * the next call simply tries Redis again — the store recovers by itself as soon as the client
+ * reconnects.
  *
  * @example
  * import { createClient } from 'redis';

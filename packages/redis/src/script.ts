@@ -5,12 +5,15 @@
  * order — each exactly as if it had its own call, since nothing else runs in between.
  *
  * Layout: a policy's keys are fields of one hash per generation — `<base>:<G>:<n>` holds the keys
- * written during the n-th span of G µs, and expires (PEXPIREAT) when the next span ends. G is at
- * least what a TAT may lie ahead of now (the burst tolerance plus one step), so a key written in
- * span n is still found in span n + 1 (looked up there only when missing from the current hash)
- * and its hash outlives its TAT; an idle key is gone within 2 G. A write is a field of one `HSET`
- * per call and the expiry one `PEXPIREAT` per call, where a key of its own costs a `redis.call`
- * each (`SET … PXAT`, ~2.5 µs on Redis 7.0): the store's cost per decision halves. A field holds
+ * written during the n-th span of G µs. G is at least what a TAT may lie ahead of now (the burst
+ * tolerance plus one step), so a key written in span n is still found in span n + 1 (looked up
+ * there only when missing from the current hash) and its hash outlives its TAT. Each write to span
+ * n's hash UNLINKs span n − 2's, which is read no more: a hash of many keys is then freed off
+ * Redis's main thread, where an expiry frees it in place (measured on Redis 7.0: 18 ms for 100 000
+ * fields, 490 ms for 1 000 000, against 0.1 ms for UNLINK). Its expiry (PEXPIREAT) is only for a
+ * policy that goes quiet: the end of span n + 2. An idle key is gone within 3 G. A write is a field
+ * of one `HSET` per call and the expiry one `PEXPIREAT` per call, where a key of its own costs a
+ * `redis.call` each (`SET … PXAT`, ~2.5 µs on Redis 7.0): the store's cost per decision halves. A field holds
  * the TAT relative to its span's start, a short integer: Redis < 7.2 formats a Lua number with
  * `%.17g`, ~0.5 µs for an epoch-µs value. The rare TAT further ahead than the hashes keep (a
  * reservation of `throttle()` waiting longer than G) is a key of its own, `<base>:k:<field>`, set
@@ -119,7 +122,8 @@ if w > 0 then
   end
   if p > 0 then
     redis.call('HSET', hash, unpack(fv, 1, p))
-    redis.call('PEXPIREAT', hash, last / 1000)
+    redis.call('PEXPIREAT', hash, (last + span) / 1000)
+    redis.call('UNLINK', base .. ':' .. span .. ':' .. (gen - 2))
   end
   if far > 0 and redis.call('PTTL', base) < far - math.floor(now / 1000) then
     redis.call('SET', base, 1, 'PXAT', far)
@@ -171,5 +175,5 @@ return 1
  * The SHA1s Redis files the scripts under (what EVALSHA takes), written out so the package needs
  * no crypto module at run time; `test/script.test.ts` checks them against the scripts.
  */
-export const CONSUME_SHA = '08fd3de7cb1c3c4a3259f10dbc3175ae174c2c80';
+export const CONSUME_SHA = '781d8f49c43b42cddcb9cc2df23471d9ad5a55ec';
 export const REFUND_SHA = '09d0d4ffd8844d597a90fa292965e19f015149d5';

@@ -92,15 +92,25 @@ describeRedis('the consume and refund scripts match a GCRA model that never forg
         ...args,
       ])) as number[];
       const now = reply[batch.length] as number;
+      const written = new Set<string>();
       batch.forEach((c, i) => {
         const expected = model.consume(now, c);
         expect(reply[i], `round ${round}, consume ${i} (${JSON.stringify(c)})`).toBe(expected);
         if (expected >= 0 && c.cost > 0) {
           lastAllowed.set(c.key, { token: now + expected, cost: c.cost });
           if (expected > 2 * SPAN) far++;
+          written.add(c.key);
         }
         decisions++;
       });
+      // A write to span n's hash unlinks span n - 2's (freed off Redis's main thread); at most the
+      // hashes of three spans exist at any time (the oldest until the first write of a span).
+      const gen = Math.floor(now / SPAN);
+      // (A key is written once per call, with its last TAT: to this span's hash when that TAT is
+      // surely within what the hash keeps.)
+      const wroteHash = [...written].some((key) => (model.tats.get(key) as number) - now <= SPAN);
+      if (wroteHash) expect(await client.exists(`${base}:${SPAN}:${gen - 2}`)).toBe(0);
+      expect((await client.keys(`${base}:${SPAN}:*`)).length).toBeLessThanOrEqual(3);
       // Now and then, refund a key's last reservation (undone only while nothing was taken since).
       if (random() < 0.2) {
         const key = keys[Math.floor(random() * keys.length)] as string;
@@ -135,7 +145,7 @@ describeRedis('the consume and refund scripts match a GCRA model that never forg
     expect(decisions).toBeGreaterThan(400);
     expect(far).toBeGreaterThan(5); // the keys-of-their-own path was taken
     expect(refunds).toBeGreaterThan(3);
-    // Everything expires: nothing of this base is left once its last TAT and two spans have passed.
+    // Everything expires: nothing of this base is left once its last TAT and three spans have passed.
     const lastTat = Math.max(...model.tats.values());
     const [s, us] = (await client.time()) as unknown as [string, string];
     const wait = Math.max(0, lastTat - (Number(s) * 1e6 + Number(us))) / 1_000 + (3 * SPAN) / 1_000 + 20;
