@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { type RedisClientType, createClient } from 'redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { redisStore } from '../src/index.js';
-import { REDIS_URL, describeRedis, ownRedis, uniquePrefix } from './helpers/redis.js';
+import { REDIS_URL, describeRedis, ownRedis, serverMicros, uniquePrefix } from './helpers/redis.js';
 
 // Server time moves between calls, so waits are asserted within a few ms, never exactly.
 const within = (actual: number, expected: number, slackMs = 150) => {
@@ -20,12 +20,6 @@ describeRedis('redisStore() against a real Redis', () => {
     await client.connect();
   });
   afterAll(() => client.quit());
-
-  /** Redis's clock, in µs. */
-  const serverMicros = async () => {
-    const [seconds, micros] = (await client.time()) as unknown as [string, string];
-    return Number(seconds) * 1e6 + Number(micros);
-  };
 
   const policy = (over: Parameters<typeof rateLimit>[0] = {}) => {
     const prefix = uniquePrefix('store');
@@ -110,9 +104,9 @@ describeRedis('redisStore() against a real Redis', () => {
     const { prefix, limiter } = policy();
     await limiter.consume('who', 0);
     expect(await client.keys(`${prefix}*`)).toEqual([]);
-    const before = await serverMicros();
+    const before = await serverMicros(client);
     await limiter.consume('who', 3);
-    const after = await serverMicros();
+    const after = await serverMicros(client);
     const keys = await client.keys(`${prefix}*`);
     expect(keys).toHaveLength(1);
     const [hash] = keys as [string];
@@ -136,7 +130,7 @@ describeRedis('redisStore() against a real Redis', () => {
     // 1 per 900 ms with no burst: the TAT is at most 900 ms ahead; the hashes span 2 s.
     const store = redisStore({ client, prefix: uniquePrefix('span') });
     const bound = store.bind({ name: 's', limit: 1, windowMs: 900, burst: 1, clock: systemClock });
-    const msLeftInSpan = async () => 2_000 - (((await serverMicros()) / 1_000) % 2_000);
+    const msLeftInSpan = async () => 2_000 - (((await serverMicros(client)) / 1_000) % 2_000);
     // Take the unit in the last 400 ms of a span (server time); a stalled machine tries again.
     let key = '';
     let left = 0;

@@ -2,7 +2,7 @@ import { seededRandom } from '@palisade/core/testing';
 import { type RedisClientType, createClient } from 'redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CONSUME_SCRIPT, REFUND_SCRIPT } from '../src/script.js';
-import { REDIS_URL, describeRedis, uniquePrefix } from './helpers/redis.js';
+import { REDIS_URL, describeRedis, serverMicros, uniquePrefix } from './helpers/redis.js';
 
 // The consume and refund scripts against a model of GCRA that never forgets a key: whatever the
 // layout does with its hashes (a new one each span, the previous one read for missing keys, keys
@@ -126,8 +126,7 @@ describeRedis('the consume and refund scripts match a GCRA model that never forg
             String(last.token),
             String(last.cost * INTERVAL),
           ])) as number;
-          const [s, us] = (await client.time()) as unknown as [string, string];
-          const after = Number(s) * 1e6 + Number(us);
+          const after = await serverMicros(client);
           if (done === 1) {
             // Undone: the model agrees the reservation was still the key's last.
             expect(model.refund(after, key, last.token, last.cost)).toBe(1);
@@ -147,8 +146,7 @@ describeRedis('the consume and refund scripts match a GCRA model that never forg
     expect(refunds).toBeGreaterThan(3);
     // Everything expires: nothing of this base is left once its last TAT and three spans have passed.
     const lastTat = Math.max(...model.tats.values());
-    const [s, us] = (await client.time()) as unknown as [string, string];
-    const wait = Math.max(0, lastTat - (Number(s) * 1e6 + Number(us))) / 1_000 + (3 * SPAN) / 1_000 + 20;
+    const wait = Math.max(0, lastTat - (await serverMicros(client))) / 1_000 + (3 * SPAN) / 1_000 + 20;
     await new Promise((r) => setTimeout(r, wait));
     expect(await client.keys(`${base}*`)).toEqual([]);
   });

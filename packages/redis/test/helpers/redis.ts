@@ -49,6 +49,12 @@ export function describeRedis(name: string, body: () => void): void {
   } else describe.skip(name, body);
 }
 
+/** Redis's own clock (`TIME`), in µs: the clock the scripts decide on. */
+export async function serverMicros(client: { time(): Promise<unknown> }): Promise<number> {
+  const [seconds, micros] = (await client.time()) as [string, string];
+  return Number(seconds) * 1e6 + Number(micros);
+}
+
 /** A key prefix no other run uses. */
 export const uniquePrefix = (what: string): string =>
   `palisade:test:${what}:${process.pid}:${Math.random().toString(36).slice(2, 8)}:`;
