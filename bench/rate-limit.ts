@@ -266,7 +266,7 @@ if (!redisUp) {
   for (const hash of memHashes) memBytes += Number(await io.call('MEMORY', 'USAGE', hash, 'SAMPLES', '0'));
   const rlfKey = `${prefix}rlf-mem:10.0.0.1`;
   lines('bytes per key in Redis (MEMORY USAGE)', '| store | bytes |', [
-    `| palisade redisStore (10 000 keys in ${memHashes.length} hash) | ${(memBytes / memKeys.length).toFixed(0)} |`,
+    `| palisade redisStore (10 000 keys in ${memHashes.length} hash${memHashes.length === 1 ? '' : 'es'}) | ${(memBytes / memKeys.length).toFixed(0)} |`,
     `| rate-limiter-flexible RateLimiterRedis | ${await io.memory('USAGE', rlfKey)} |`,
   ]);
 

@@ -82,9 +82,10 @@ function withHeaders(outgoing: NodeOutgoing, given: unknown, headers: readonly s
  * Why not `outgoing.setHeader`: node-server writes a Response with `writeHead(status, headers)`,
  * and Node takes that object as it is only while nothing was set on the response before; one
  * `setHeader` sends the whole response down Node's per-header path instead (0.5–4 µs more a
- * request in A/B runs, where a bare Hono server spends ~25–30 µs). So the headers wait, and go into a copy of the object
- * `writeHead` is given (the handler's object may be a constant it reuses). When `writeHead` gets no
- * object (a response ended without one), they are set the usual way just before.
+ * request in A/B runs, where a bare Hono server spends ~25–30 µs). So the headers wait, and go
+ * into a copy of the object `writeHead` is given (the handler's object may be a constant it
+ * reuses). When `writeHead` gets no object (a response ended without one), they are set the usual
+ * way just before.
  */
 export function addResponseHeaders(outgoing: NodeOutgoing, headers: readonly string[]): void {
   const writeHead = outgoing.writeHead;
