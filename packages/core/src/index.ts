@@ -44,6 +44,7 @@ export {
   callerSignal,
   onAbort,
   offAbort,
+  onContextAbort,
 } from './signal.js';
 export type { PolicyContext, AbortListener } from './signal.js';
 export { fromSpec, SPEC_ORDER } from './spec.js';

@@ -34,17 +34,19 @@ class AbortFanout {
   handleEvent(): void {
     const listeners = this.listeners.splice(0);
     this.signal.removeEventListener('abort', this);
-    for (const listener of listeners) {
-      try {
-        if (typeof listener === 'function') listener();
-        else listener.handleEvent();
-      } catch (error) {
-        // As EventTarget does: one listener's throw neither stops the others nor is swallowed.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    for (const listener of listeners) callListener(listener);
+  }
+}
+
+/** Calls one abort listener. As EventTarget does, a throw neither stops the others nor is swallowed. */
+function callListener(listener: AbortListener): void {
+  try {
+    if (typeof listener === 'function') listener();
+    else listener.handleEvent();
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
   }
 }
 
@@ -101,6 +103,8 @@ class CallContext implements PolicyContext {
   #link: CallContext | AbortSignal | undefined = undefined;
   /** Linked children, told when this context aborts. */
   #children: CallContext[] | undefined = undefined;
+  /** Listeners added with {@link onContextAbort}: told of an abort without any signal. */
+  #listeners: AbortListener[] | undefined = undefined;
   #aborted = false;
   #reason: unknown = undefined;
   /** A context nobody aborts: it hands out the caller's own signal and never listens to it. */
@@ -163,7 +167,17 @@ class CallContext implements PolicyContext {
     if (index < 0) return;
     const last = children.pop() as CallContext;
     if (index < children.length) children[index] = last;
-    if (children.length === 0 && this.#controller === undefined) this.dispose();
+    if (children.length === 0 && this.#controller === undefined && this.#listeners === undefined) this.dispose();
+  }
+
+  /** @internal see {@link onContextAbort} */
+  listen(listener: AbortListener): void {
+    if (this.#aborted) {
+      callListener(listener);
+      return;
+    }
+    (this.#listeners ??= []).push(listener);
+    this.#follow();
   }
 
   /** @internal the caller's abort listener (an object listener: no closure per context). */
@@ -185,6 +199,11 @@ class CallContext implements PolicyContext {
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
+    const listeners = this.#listeners;
+    if (listeners !== undefined) {
+      this.#listeners = undefined;
+      for (const listener of listeners) callListener(listener);
+    }
     const children = this.#children;
     if (children !== undefined) {
       this.#children = undefined;
@@ -221,6 +240,20 @@ export function createContext(parent?: ExecuteOptions | Context, attempt?: numbe
  */
 export function toContext(options?: ExecuteOptions | Context): Context {
   return options instanceof CallContext ? options : new CallContext(options, 1, true);
+}
+
+/**
+ * Calls `listener` once when `ctx` aborts (a timeout, a losing hedge, the caller's signal while the
+ * call runs), at once if it already has, without creating `ctx.signal`: for an adapter that can
+ * stop its work by other means than an `AbortSignal` (on Node, an AbortController and what `fetch`
+ * hangs on its signal cost several µs a call). Returns `false`, adding nothing, when `ctx` is not
+ * a palisade Context: use `ctx.signal` then. The listener cannot be removed; it is dropped with
+ * the Context, which a caller abort no longer reaches once the policy that made it has settled.
+ */
+export function onContextAbort(ctx: Context, listener: AbortListener): boolean {
+  if (!(ctx instanceof CallContext)) return false;
+  ctx.listen(listener);
+  return true;
 }
 
 /** True when `options` came from an outer policy (its signal is lazy: don't read it needlessly). */

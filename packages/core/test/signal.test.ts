@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { abortReason, callerSignal, createContext, isAborted, offAbort, onAbort, toContext } from '../src/signal.js';
+import {
+  abortReason,
+  callerSignal,
+  createContext,
+  isAborted,
+  offAbort,
+  onAbort,
+  onContextAbort,
+  toContext,
+} from '../src/signal.js';
 
 describe('Context signals', () => {
   it('creates no signal until read, and then follows the parent', () => {
@@ -158,5 +167,61 @@ describe('onAbort / offAbort', () => {
     expect(await reported).toBe(boom);
     controller.abort('again');
     expect(calls).toEqual(['first', 'third']);
+  });
+});
+
+describe('onContextAbort', () => {
+  it("hears the context's own abort, an outer one and the caller's, once each, without a signal", async () => {
+    const { EventEmitter } = await import('node:events');
+    const controller = new AbortController();
+    const outer = createContext({ signal: controller.signal });
+    const inner = createContext(createContext(outer), 2);
+    const heard: unknown[] = [];
+    expect(onContextAbort(inner, () => heard.push(inner.reason))).toBe(true);
+    expect(onContextAbort(inner, { handleEvent: () => heard.push('object') })).toBe(true);
+    // One runtime listener on the caller's signal for the whole chain, as a read signal would add.
+    expect(EventEmitter.getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    controller.abort('caller left');
+    expect(heard).toEqual(['caller left', 'object']);
+    inner.abort('again');
+    expect(heard).toHaveLength(2);
+
+    const own = createContext(undefined);
+    const calls: unknown[] = [];
+    onContextAbort(own, () => calls.push(own.reason));
+    own.abort('timeout');
+    onContextAbort(own, () => calls.push('late')); // already aborted: called at once
+    expect(calls).toEqual(['timeout', 'late']);
+  });
+
+  it('is dropped with the context: a caller abort after dispose reaches nothing and left no listener', async () => {
+    const { EventEmitter } = await import('node:events');
+    const controller = new AbortController();
+    const outer = createContext({ signal: controller.signal });
+    const inner = createContext(outer);
+    const heard: unknown[] = [];
+    onContextAbort(inner, () => heard.push('inner'));
+    inner.dispose();
+    outer.dispose();
+    expect(EventEmitter.getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    controller.abort('late');
+    expect(heard).toEqual([]);
+  });
+
+  it('keeps a listening context linked when its last child lets go', () => {
+    const controller = new AbortController();
+    const middle = createContext(createContext({ signal: controller.signal }));
+    const heard: unknown[] = [];
+    onContextAbort(middle, () => heard.push(middle.reason));
+    const child = createContext(middle);
+    void child.signal;
+    child.dispose(); // middle has no child and no signal left, but still a listener
+    controller.abort('caller left');
+    expect(heard).toEqual(['caller left']);
+  });
+
+  it('returns false for a Context that palisade did not make', () => {
+    const plain = { attempt: 1, signal: new AbortController().signal };
+    expect(onContextAbort(plain, () => {})).toBe(false);
   });
 });
