@@ -1,6 +1,7 @@
 // Requests/s of createFetch() with timeout + retry + circuit breaker against plain fetch, in one run,
 // beside cockatiel's wrap(retry, breaker, timeout) around fetch and plain fetch given a fresh
-// AbortSignal (the floor of any wrapper whose timeout can abort the request). The server (plain
+// AbortSignal (what a wrapper pays when its timeout aborts the request through a signal; on Node's
+// own fetch palisade stops it through undici's dispatcher instead). The server (plain
 // node:http, keep-alive, a 2-byte body) runs in a child process so that only the client's work is
 // measured. Each operation is a burst of CONCURRENCY requests in flight at once, bodies read. Wall
 // time swings with whatever else the machine runs; the client's CPU time per request is reported
@@ -85,7 +86,7 @@ const PASS = 'palisade createFetch (no policy)';
 const NO_TIMEOUT = 'palisade createFetch (retry + breaker, nothing that aborts)';
 const NO_HEADER = 'palisade createFetch (same, propagateDeadline: false)';
 const CONTROL = 'plain fetch again (control: the noise of this run)';
-const SIGNAL = 'plain fetch + a fresh AbortSignal (what any timeout needs)';
+const SIGNAL = 'plain fetch + a fresh AbortSignal (what a signal-based timeout needs)';
 const COCKATIEL = 'cockatiel wrap(retry, breaker, timeout) + fetch';
 
 const rows: BenchRow[] = await compare(

@@ -6,11 +6,13 @@ import {
   type ExecuteOptions,
   type Policy,
   formatDeadlineHeader,
+  isPolicyContext,
 } from '@palisade/core';
 import { timeout } from '@palisade/timeout';
 import { currentDeadline } from '@palisade/core/deadline';
+import { AttemptDispatcher, baseDispatcher } from './dispatch-abort.js';
 import { HttpStatusError } from './http-status-error.js';
-import { isIdempotent } from './idempotency.js';
+import { hasHeader, isIdempotent } from './idempotency.js';
 import { type CreateFetchOptions, PKG, normalizeFetchOptions } from './options.js';
 import { PolicyTable, type Selection } from './policy-table.js';
 import { type PreparedRequest, attemptInit, prepareRequest } from './request.js';
@@ -57,20 +59,35 @@ class FetchCall {
 
   async send(ctx: Context): Promise<Response> {
     const { req, shared } = this;
+    const fetchFn = shared.fetch ?? fetch;
+    const deadline = ctx.deadline;
+    const name = shared.deadlineHeader;
+    /** The deadline header to send, `[name, value]`, unless none applies or the caller set it. */
+    let header: readonly [string, string] | undefined;
+    if (deadline !== undefined && name !== undefined) {
+      req.ownDeadlineHeader ??= hasHeader(req.headers, name);
+      if (!req.ownDeadlineHeader) header = [name, formatDeadlineHeader(deadline, shared.clock.now())];
+    }
     let signal = req.signal;
     if (this.aborts) {
-      // The attempt's own signal, which timeouts and hedges abort; the caller's must still abort
-      // the body after the policies have let go of the call.
+      // Node's fetch: stop the attempt through undici's dispatcher, which also adds the header
+      // (see dispatch-abort.ts). Elsewhere, the attempt's own signal, which timeouts and hedges
+      // abort (the caller's must still abort the body after the policies have let go).
+      const base = req.request === undefined ? baseDispatcher(fetchFn, req.init) : undefined;
+      if (base !== undefined && isPolicyContext(ctx)) {
+        const dispatcher = new AttemptDispatcher(base, ctx, header);
+        const init = attemptInit(req, signal, undefined, dispatcher);
+        return this.received(await dispatcher.send(fetchFn, req.input, init));
+      }
       const own = ctx.signal;
       signal = signal === undefined ? own : AbortSignal.any([signal, own]);
     }
-    const deadline = ctx.deadline;
-    const value =
-      deadline === undefined || shared.deadlineHeader === undefined
-        ? undefined
-        : formatDeadlineHeader(deadline, shared.clock.now());
-    const init = attemptInit(req, signal, shared.deadlineHeader, value);
-    const response = await (shared.fetch ?? fetch)(req.input, init);
+    return this.received(await fetchFn(req.input, attemptInit(req, signal, header)));
+  }
+
+  /** An attempt's response: handed on, or (a retryable status) kept and thrown as a failure. */
+  received(response: Response): Response {
+    const { req, shared } = this;
     if (this.done) {
       // A hedge that lost, settling after the call ended: nobody will read it.
       discard(response);

@@ -1,5 +1,3 @@
-import { hasHeader } from './idempotency.js';
-
 /**
  * How the request body behaves when the request is sent again (retry, hedge):
  * - `'reusable'`: none, or one `fetch` re-reads on each call (string, Blob, ArrayBuffer, typed
@@ -145,25 +143,23 @@ function withHeader(headers: HeadersInit | undefined, name: string, value: strin
 }
 
 /**
- * The `init` of one attempt: the caller's, with the attempt's signal, the buffered body and the
- * deadline header (when given and the caller did not set it) — or the caller's own `init` when
- * there is nothing to change.
+ * The `init` of one attempt: the caller's, with the attempt's signal or undici dispatcher, the
+ * buffered body and an extra header (the deadline) — or the caller's own `init` when there is
+ * nothing to change.
  */
 export function attemptInit(
   req: PreparedRequest,
   signal: AbortSignal | undefined,
-  deadlineHeader: string | undefined,
-  deadlineValue: string | undefined,
+  header: readonly [string, string] | undefined,
+  dispatcher?: object,
 ): RequestInit | undefined {
-  let headers: HeadersInit | undefined;
-  if (deadlineValue !== undefined && deadlineHeader !== undefined) {
-    req.ownDeadlineHeader ??= hasHeader(req.headers, deadlineHeader);
-    if (!req.ownDeadlineHeader) headers = withHeader(req.headers, deadlineHeader, deadlineValue);
+  if (signal === req.signal && header === undefined && req.buffered === undefined && dispatcher === undefined) {
+    return req.init;
   }
-  if (signal === req.signal && headers === undefined && req.buffered === undefined) return req.init;
-  const init: RequestInit = req.init === undefined ? {} : { ...req.init };
+  const init: RequestInit & { dispatcher?: object } = req.init === undefined ? {} : { ...req.init };
   if (signal !== undefined) init.signal = signal;
+  if (dispatcher !== undefined) init.dispatcher = dispatcher;
   if (req.buffered !== undefined) init.body = req.buffered;
-  if (headers !== undefined) init.headers = headers;
+  if (header !== undefined) init.headers = withHeader(req.headers, header[0], header[1]);
   return init;
 }

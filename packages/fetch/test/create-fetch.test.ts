@@ -235,6 +235,14 @@ describe('createFetch() — deadlines', () => {
     ]);
   });
 
+  it('leaves a deadline header the caller set alone', async () => {
+    const clock = new FakeClock();
+    const base = fakeFetch([new Response()]);
+    const headers = { 'Palisade-Deadline-Ms': '10' };
+    await createFetch({ fetch: base, policy: timeout({ ms: 1_500, clock }), clock })(URL_, { headers });
+    expect(base.calls[0]?.init.headers).toBe(headers);
+  });
+
   it('sends no header without a deadline, or with propagateDeadline: false', async () => {
     const clock = new FakeClock();
     const base = fakeFetch([new Response()]);

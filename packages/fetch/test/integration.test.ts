@@ -32,6 +32,11 @@ const sequence = (...statuses: number[]): Handler => {
 
 const fastRetry = { maxAttempts: 3, backoff: { type: 'constant', ms: 10 } } as const;
 
+/** The part of an undici Dispatcher (Node's fetch's `init.dispatcher`) these tests use. */
+interface UndiciDispatcher {
+  dispatch(options: object, handler: object): boolean;
+}
+
 describe('createFetch() against real servers', () => {
   it('retries a 503, honouring Retry-After (seconds), and returns the success', async () => {
     const arrivals: number[] = [];
@@ -210,6 +215,68 @@ describe('createFetch() against real servers', () => {
     expect(server.requests).toHaveLength(1); // an abort is never retried
   });
 
+  describe("on Node's fetch, timeouts and hedges stop requests through undici's dispatcher, not a signal", () => {
+    /** undici's global dispatcher (Node's fetch creates it on first use). */
+    const globalDispatcher = async (url: string): Promise<UndiciDispatcher> => {
+      await (await fetch(url)).text();
+      return (globalThis as { [key: symbol]: UndiciDispatcher })[
+        Symbol.for('undici.globalDispatcher.1')
+      ] as UndiciDispatcher;
+    };
+
+    it("sends through the caller's own init.dispatcher, and a timeout still closes the connection", async () => {
+      const server = await serve((req, res) => {
+        if (req.url !== '/hang') res.end('ok');
+      });
+      const base = await globalDispatcher(`${server.url}/warm`);
+      let dispatched = 0;
+      const own: UndiciDispatcher = {
+        dispatch(options, handler) {
+          dispatched++;
+          return base.dispatch(options, handler);
+        },
+      };
+      const f = createFetch({ policy: { timeout: 300 } });
+      const res = await f(`${server.url}/ok`, { dispatcher: own } as RequestInit);
+      expect(await res.text()).toBe('ok');
+      expect(dispatched).toBe(1);
+      await expect(f(`${server.url}/hang`, { dispatcher: own } as RequestInit)).rejects.toBeInstanceOf(TimeoutError);
+      expect(dispatched).toBe(2);
+      await eventually(() => {
+        expect(server.requests.at(-1)?.socketClosed).toBe(true);
+        expect(server.activeRequests).toBe(0);
+      });
+    });
+
+    it('a timeout before undici has started the request rejects at once, and the request is ended when it starts', async () => {
+      const server = await serve((_req, res) => {
+        setTimeout(() => res.end('late'), 2_000);
+      });
+      const base = await globalDispatcher(`${server.url}/warm`);
+      const warmed = server.requests.length;
+      // A dispatcher that holds each request 400 ms before passing it on (a busy pool, a proxy).
+      let forwarded = false;
+      const slow: UndiciDispatcher = {
+        dispatch(options, handler) {
+          setTimeout(() => {
+            forwarded = true;
+            base.dispatch(options, handler);
+          }, 400);
+          return true;
+        },
+      };
+      const f = createFetch({ policy: { timeout: 100 } });
+      await expect(f(`${server.url}/slow`, { dispatcher: slow } as RequestInit)).rejects.toBeInstanceOf(TimeoutError);
+      expect(forwarded).toBe(false);
+      // Once passed on, the request is aborted as undici writes it: never answered, socket gone.
+      await eventually(() => expect(forwarded).toBe(true));
+      await eventually(() => {
+        expect(server.activeRequests).toBe(0);
+        for (const seen of server.requests.slice(warmed)) expect(seen.aborted).toBe(true);
+      });
+    });
+  });
+
   it('the caller aborting while reading the body stops the body, as with fetch', async () => {
     const server = await serve((_req, res) => {
       res.writeHead(200);
@@ -309,5 +376,25 @@ describe('createFetch() against real servers', () => {
     expect(inbound).toBeLessThanOrEqual(3_000);
     expect(own).toBeGreaterThan(3_000);
     expect(own).toBeLessThanOrEqual(10_000);
+  });
+
+  it("adds the deadline header beside the caller's headers in every shape, and leaves the caller's own alone", async () => {
+    const server = await serve((_req, res) => res.end());
+    const f = createFetch({ policy: { timeout: '10s' } });
+    await f(`${server.url}/object`, { headers: { 'x-a': '1' } });
+    await f(`${server.url}/pairs`, { headers: [['x-a', '2']] });
+    await f(`${server.url}/headers`, { headers: new Headers({ 'x-a': '3' }) });
+    await f(`${server.url}/own`, { headers: { 'X-A': '4', 'Palisade-Deadline-Ms': '42' } });
+    const seen = server.requests.map((r) => [r.path, r.headers['x-a'], r.headers['palisade-deadline-ms']]);
+    expect(seen.slice(0, 3).map(([path, a]) => [path, a])).toEqual([
+      ['/object', '1'],
+      ['/pairs', '2'],
+      ['/headers', '3'],
+    ]);
+    for (const [, , deadline] of seen.slice(0, 3)) {
+      expect(Number(deadline)).toBeGreaterThan(9_000);
+      expect(Number(deadline)).toBeLessThanOrEqual(10_000);
+    }
+    expect(seen[3]).toEqual(['/own', '4', '42']);
   });
 });

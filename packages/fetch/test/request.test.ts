@@ -70,45 +70,49 @@ describe('attemptInit()', () => {
 
   it('adds the signal, keeping every other init field', () => {
     const req = prepareRequest(URL_, { method: 'POST', body: 'b', redirect: 'manual' });
-    expect(attemptInit(req!, signal, undefined, undefined)).toEqual({
+    expect(attemptInit(req!, signal, undefined)).toEqual({
       method: 'POST',
       body: 'b',
       redirect: 'manual',
       signal,
     });
-    expect(attemptInit(prepareRequest(URL_, undefined)!, signal, 'h', undefined)).toEqual({ signal });
+    expect(attemptInit(prepareRequest(URL_, undefined)!, signal, undefined)).toEqual({ signal });
   });
 
   it("hands back the caller's own init when there is nothing to add", () => {
     const init = { method: 'GET', signal };
     const req = prepareRequest(URL_, init)!;
-    expect(attemptInit(req, signal, 'palisade-deadline-ms', undefined)).toBe(init);
-    expect(attemptInit(prepareRequest(URL_, undefined)!, undefined, undefined, undefined)).toBeUndefined();
+    expect(attemptInit(req, signal, undefined)).toBe(init);
+    expect(attemptInit(prepareRequest(URL_, undefined)!, undefined, undefined)).toBeUndefined();
+  });
+
+  it('names the dispatcher, when given one', () => {
+    const dispatcher = { dispatch: () => true };
+    expect(attemptInit(prepareRequest(URL_, { method: 'PUT' })!, undefined, undefined, dispatcher)).toEqual({
+      method: 'PUT',
+      dispatcher,
+    });
   });
 
   it("adds the deadline header to every HeadersInit shape without touching the caller's", () => {
+    const deadline = ['palisade-deadline-ms', '150'] as const;
     const record = { a: '1' };
-    const r1 = attemptInit(prepareRequest(URL_, { headers: record })!, signal, 'palisade-deadline-ms', '150');
+    const r1 = attemptInit(prepareRequest(URL_, { headers: record })!, signal, deadline);
     expect(r1?.headers).toEqual({ a: '1', 'palisade-deadline-ms': '150' });
     expect(record).toEqual({ a: '1' });
     const pairs: [string, string][] = [['a', '1']];
-    const r2 = attemptInit(prepareRequest(URL_, { headers: pairs })!, signal, 'palisade-deadline-ms', '150');
+    const r2 = attemptInit(prepareRequest(URL_, { headers: pairs })!, signal, deadline);
     expect(r2?.headers).toEqual([
       ['a', '1'],
       ['palisade-deadline-ms', '150'],
     ]);
     expect(pairs).toHaveLength(1);
     const headers = new Headers({ a: '1' });
-    const r3 = attemptInit(prepareRequest(URL_, { headers })!, signal, 'palisade-deadline-ms', '150');
+    const r3 = attemptInit(prepareRequest(URL_, { headers })!, signal, deadline);
     expect(new Headers(r3?.headers).get('palisade-deadline-ms')).toBe('150');
     expect(headers.has('palisade-deadline-ms')).toBe(false);
-    const r4 = attemptInit(prepareRequest(URL_, undefined)!, signal, 'palisade-deadline-ms', '150');
+    const r4 = attemptInit(prepareRequest(URL_, undefined)!, signal, deadline);
     expect(r4?.headers).toEqual({ 'palisade-deadline-ms': '150' });
-  });
-
-  it('leaves a deadline header the caller set alone', () => {
-    const req = prepareRequest(URL_, { headers: { 'Palisade-Deadline-Ms': '10' } })!;
-    expect(attemptInit(req, signal, 'palisade-deadline-ms', '150')?.headers).toEqual({ 'Palisade-Deadline-Ms': '10' });
   });
 
   it('sends the buffered body of a Request on every attempt', async () => {

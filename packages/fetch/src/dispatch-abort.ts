@@ -1,0 +1,151 @@
+import { type PolicyContext, onContextAbort } from '@palisade/core';
+
+/**
+ * Stopping an attempt without an AbortSignal, on Node's own `fetch` (undici).
+ *
+ * A timeout or a hedge must be able to abort the request it started, and the plain way is to
+ * hand `fetch` a signal. On Node that is the dearest part of the call: an AbortController, then
+ * undici's Request follows the signal with a listener, a WeakRef and a FinalizationRegistry entry.
+ * Measured against a local server (bench/fetch.ts), a fresh signal adds 7–14% to the client's
+ * CPU per request; palisade's own JavaScript for timeout + retry + breaker, about 2%.
+ *
+ * undici's `fetch` takes a `dispatcher` (its documented extension of RequestInit, the one proxy
+ * agents use). Each attempt passes one of these: it forwards to the caller's `init.dispatcher`
+ * or to the global one, and on the way takes the `abort` function undici hands its handler when
+ * the request is written (`onConnect`). When the attempt's Context aborts, that function ends the
+ * request (undici then destroys the socket: the server sees the connection close, as with a
+ * signal), and the attempt rejects at once with the Context's reason, as `fetch` does with a
+ * signal's — also before the request is written (still connecting, or queued in the pool): then
+ * it is ended as soon as undici starts it.
+ */
+
+/** The symbol under which undici (Node's bundled copy and the npm package alike) keeps the global dispatcher. */
+const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+
+/** What undici calls a request's `abort` (legacy handler API). */
+type AbortRequest = (reason?: Error) => void;
+
+/** The part of an undici dispatch handler this file touches: both handler APIs. */
+interface DispatchHandler {
+  onConnect?: (abort: AbortRequest, context?: unknown) => void;
+  onRequestStart?: (controller: { abort(reason: Error): void }, context?: unknown) => void;
+}
+
+/** undici's dispatch options: the part this file touches. */
+interface DispatchOptions {
+  /** As the Dispatcher API documents it: an object, a flat `[name, value, …]` array, or null. */
+  headers?: Record<string, string | string[] | undefined> | (string | string[])[] | null;
+}
+
+/** The part of an undici Dispatcher this file uses. */
+export interface Dispatcher {
+  dispatch(options: DispatchOptions, handler: DispatchHandler): boolean;
+  readonly isMockActive?: boolean;
+}
+
+/**
+ * Node's `fetch` as it was when this module loaded, when it is undici's (Node 18+). A `fetch`
+ * replaced since (a test's interceptor, a polyfill) may not honour `dispatcher`: calls through
+ * it keep to signals.
+ */
+const nodeFetch: typeof fetch | undefined =
+  typeof process === 'object' && typeof process.versions?.undici === 'string' ? globalThis.fetch : undefined;
+
+/**
+ * The dispatcher an attempt of `fetchFn` would use, when attempts can be stopped through it:
+ * `fetchFn` is Node's own `fetch`, and there is a dispatcher (the caller's `init.dispatcher`, else
+ * undici's global one, which exists once Node's `fetch` has run once). `undefined`: use a signal.
+ */
+export function baseDispatcher(fetchFn: typeof fetch, init: RequestInit | undefined): Dispatcher | undefined {
+  if (fetchFn !== nodeFetch || nodeFetch === undefined) return undefined;
+  const own = (init as { dispatcher?: Dispatcher } | undefined)?.dispatcher;
+  const base = own ?? (globalThis as { [GLOBAL_DISPATCHER]?: Dispatcher })[GLOBAL_DISPATCHER];
+  return typeof base?.dispatch === 'function' ? base : undefined;
+}
+
+/** `options` with one more header, in whichever of the Dispatcher API's forms its headers are. */
+function withHeader(options: DispatchOptions, name: string, value: string): DispatchOptions {
+  const { headers } = options;
+  if (headers === undefined || headers === null) return { ...options, headers: { [name]: value } };
+  if (Array.isArray(headers)) return { ...options, headers: [...headers, name, value] };
+  if (typeof headers === 'object' && typeof (headers as unknown as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    return { ...options, headers: { ...headers, [name]: value } };
+  }
+  // An iterable of pairs (a Headers, a Map): pass it on untouched rather than guess its shape.
+  return options;
+}
+
+const asError = (reason: unknown): Error =>
+  reason instanceof Error ? reason : new DOMException('This operation was aborted', 'AbortError');
+
+/**
+ * One attempt's dispatcher, and its abort listener on the attempt's palisade Context (see the
+ * file's comment). Per attempt it costs this object, one Promise and the `onConnect` shim.
+ */
+export class AttemptDispatcher implements Dispatcher {
+  readonly #base: Dispatcher;
+  readonly #ctx: PolicyContext;
+  #abortRequest: AbortRequest | undefined = undefined;
+  #reject: ((reason: unknown) => void) | undefined = undefined;
+  #aborted = false;
+  /** A header to add to the request, `[name, value]` (the deadline), or undefined. */
+  readonly #header: readonly [string, string] | undefined;
+
+  /**
+   * @param header a header to add as the request is dispatched: past `fetch`'s own validation of
+   * `init.headers` (a Headers object built and checked character by character), which costs
+   * several µs a request for a value palisade formats itself.
+   */
+  constructor(base: Dispatcher, ctx: PolicyContext, header?: readonly [string, string]) {
+    this.#base = base;
+    this.#ctx = ctx;
+    this.#header = header;
+  }
+
+  /** undici's fetch reads this of its dispatcher (MockAgent): answer for the one behind. */
+  get isMockActive(): boolean | undefined {
+    return this.#base.isMockActive;
+  }
+
+  dispatch(options: DispatchOptions, handler: DispatchHandler): boolean {
+    const header = this.#header;
+    if (header !== undefined) options = withHeader(options, header[0], header[1]);
+    const onConnect = handler.onConnect;
+    const onRequestStart = handler.onRequestStart;
+    if (typeof onConnect === 'function') {
+      const self = this;
+      handler.onConnect = function (this: DispatchHandler, abort: AbortRequest, context?: unknown) {
+        self.#abortRequest = abort;
+        onConnect.call(this, abort, context);
+        if (self.#aborted) abort(asError(self.#ctx.reason));
+      };
+    } else if (typeof onRequestStart === 'function') {
+      const self = this;
+      handler.onRequestStart = function (this: DispatchHandler, controller, context) {
+        self.#abortRequest = (reason) => controller.abort(reason ?? asError(undefined));
+        onRequestStart.call(this, controller, context);
+        if (self.#aborted) controller.abort(asError(self.#ctx.reason));
+      };
+    }
+    return this.#base.dispatch(options, handler);
+  }
+
+  /** Sends the attempt: `fetchFn(input, init)`, `init` naming this dispatcher; rejects at once on abort. */
+  send(fetchFn: typeof fetch, input: RequestInfo | URL, init: RequestInit | undefined): Promise<Response> {
+    const sent = new Promise<Response>((resolve, reject) => {
+      this.#reject = reject;
+      fetchFn(input, init).then(resolve, reject);
+    });
+    onContextAbort(this.#ctx, this);
+    return sent;
+  }
+
+  /** The attempt's Context aborted: end the request (now, or when undici starts it) and reject. */
+  handleEvent(): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    const reason = this.#ctx.reason;
+    this.#abortRequest?.(asError(reason));
+    this.#reject?.(reason);
+  }
+}
