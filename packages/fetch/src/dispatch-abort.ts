@@ -68,11 +68,13 @@ function withHeader(options: DispatchOptions, name: string, value: string): Disp
   const { headers } = options;
   if (headers === undefined || headers === null) return { ...options, headers: { [name]: value } };
   if (Array.isArray(headers)) return { ...options, headers: [...headers, name, value] };
-  if (typeof headers === 'object' && typeof (headers as unknown as Iterable<unknown>)[Symbol.iterator] !== 'function') {
-    return { ...options, headers: { ...headers, [name]: value } };
-  }
-  // An iterable of pairs (a Headers, a Map): pass it on untouched rather than guess its shape.
-  return options;
+  const pairs = headers as unknown as Iterable<[string, string | string[]]>;
+  if (typeof pairs[Symbol.iterator] !== 'function') return { ...options, headers: { ...headers, [name]: value } };
+  // An iterable of pairs (a Headers, a Map): flattened, as the Dispatcher API also takes.
+  const flat: (string | string[])[] = [];
+  for (const [key, v] of pairs) flat.push(key, v);
+  flat.push(name, value);
+  return { ...options, headers: flat };
 }
 
 const asError = (reason: unknown): Error =>

@@ -1,0 +1,118 @@
+// AttemptDispatcher against a stand-in for undici: a `fetch` that dispatches through `init.dispatcher`
+// the way Node's does, with handlers of both of undici's handler APIs. What real undici does with it
+// (sockets closed, requests never written) is in integration.test.ts.
+import { TimeoutError, createContext } from '@palisade/core';
+import { describe, expect, it } from 'vitest';
+import { AttemptDispatcher, type Dispatcher } from '../src/dispatch-abort.js';
+
+type Headers_ = Record<string, string> | string[] | Iterable<[string, string]> | null | undefined;
+
+/** A base dispatcher that records what it is given. */
+function recorder() {
+  const seen: { headers: Headers_; handler: Record<string, unknown> }[] = [];
+  const base: Dispatcher = {
+    dispatch(options, handler) {
+      seen.push({ headers: (options as { headers?: Headers_ }).headers, handler: handler as Record<string, unknown> });
+      return true;
+    },
+  };
+  return { base, seen };
+}
+
+/**
+ * A `fetch` that dispatches like undici's and resolves when `respond()` is called; `connect()`
+ * plays undici writing the request (legacy API: `onConnect(abort)`; new API: `onRequestStart`).
+ */
+function fakeUndici(api: 'legacy' | 'controller' = 'legacy') {
+  const aborted: unknown[] = [];
+  let connect: () => void = () => {};
+  let respond: () => void = () => {};
+  const fetchFn = ((_input: unknown, init?: { dispatcher?: Dispatcher; headers?: Headers_ }) =>
+    new Promise<Response>((resolve, reject) => {
+      const handler: {
+        onConnect?: (abort: (e: Error) => void) => void;
+        onRequestStart?: (c: { abort(e: Error): void }) => void;
+      } =
+        api === 'legacy'
+          ? { onConnect: (_abort: (e: Error) => void) => {} }
+          : { onRequestStart: (_controller: { abort(e: Error): void }) => {} };
+      respond = () => resolve(new Response('ok'));
+      const abort = (error: Error) => {
+        aborted.push(error);
+        reject(new TypeError('fetch failed', { cause: error }));
+      };
+      connect = () => {
+        if (api === 'legacy') handler.onConnect?.(abort);
+        else handler.onRequestStart?.({ abort });
+      };
+      init?.dispatcher?.dispatch({ headers: { accept: '*/*' } }, handler);
+    })) as unknown as typeof fetch;
+  return { fetchFn, aborted, connect: () => connect(), respond: () => respond() };
+}
+
+describe('AttemptDispatcher', () => {
+  it('adds its header to every form the Dispatcher API takes headers in', () => {
+    const shapes: Headers_[] = [{ a: '1' }, ['a', '1'], new Map([['a', '1']]), null, undefined];
+    const { base, seen } = recorder();
+    const dispatcher = new AttemptDispatcher(base, createContext(), ['palisade-deadline-ms', '250']);
+    for (const headers of shapes) dispatcher.dispatch({ headers } as never, {});
+    expect(seen.map((s) => s.headers)).toEqual([
+      { a: '1', 'palisade-deadline-ms': '250' },
+      ['a', '1', 'palisade-deadline-ms', '250'],
+      ['a', '1', 'palisade-deadline-ms', '250'],
+      { 'palisade-deadline-ms': '250' },
+      { 'palisade-deadline-ms': '250' },
+    ]);
+    const plain = recorder();
+    new AttemptDispatcher(plain.base, createContext()).dispatch({ headers: { a: '1' } } as never, {});
+    expect(plain.seen[0]?.headers).toEqual({ a: '1' });
+  });
+
+  for (const api of ['legacy', 'controller'] as const) {
+    it(`${api} handlers: an abort after the request started ends it and rejects at once with the reason`, async () => {
+      const undici = fakeUndici(api);
+      const ctx = createContext();
+      const dispatcher = new AttemptDispatcher({ dispatch: () => true }, ctx);
+      const sent = dispatcher.send(undici.fetchFn, 'http://x/', { dispatcher } as RequestInit);
+      undici.connect();
+      const reason = new TimeoutError(100);
+      ctx.abort(reason);
+      await expect(sent).rejects.toBe(reason);
+      expect(undici.aborted).toEqual([reason]);
+    });
+
+    it(`${api} handlers: an abort before the request started rejects at once, and ends it as it starts`, async () => {
+      const undici = fakeUndici(api);
+      const ctx = createContext();
+      const dispatcher = new AttemptDispatcher({ dispatch: () => true }, ctx);
+      const sent = dispatcher.send(undici.fetchFn, 'http://x/', { dispatcher } as RequestInit);
+      ctx.abort('caller left'); // not an Error: undici is handed an AbortError instead
+      await expect(sent).rejects.toBe('caller left');
+      expect(undici.aborted).toEqual([]);
+      undici.connect();
+      expect(undici.aborted).toHaveLength(1);
+      expect((undici.aborted[0] as DOMException).name).toBe('AbortError');
+    });
+  }
+
+  it('a Context aborted before the attempt is sent rejects it without waiting', async () => {
+    const undici = fakeUndici();
+    const ctx = createContext();
+    ctx.abort(new Error('already over'));
+    const dispatcher = new AttemptDispatcher({ dispatch: () => true }, ctx);
+    await expect(dispatcher.send(undici.fetchFn, 'http://x/', { dispatcher } as RequestInit)).rejects.toThrow(
+      'already over',
+    );
+  });
+
+  it('resolves with the response when nothing aborts', async () => {
+    const undici = fakeUndici();
+    const ctx = createContext();
+    const dispatcher = new AttemptDispatcher({ dispatch: () => true }, ctx);
+    const sent = dispatcher.send(undici.fetchFn, 'http://x/', { dispatcher } as RequestInit);
+    undici.connect();
+    undici.respond();
+    expect(await (await sent).text()).toBe('ok');
+    expect(undici.aborted).toEqual([]);
+  });
+});
