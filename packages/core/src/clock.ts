@@ -27,13 +27,76 @@ export interface Clock {
 
 const realSetTimeout = globalThis.setTimeout;
 const realClearTimeout = globalThis.clearTimeout;
+type RuntimeTimer = ReturnType<typeof realSetTimeout> & { ref?: () => void; unref?: () => void };
 
-/** The real clock: `Date.now()` and the runtime's timers. The default of every policy. */
+/**
+ * The longest delay a runtime timer holds: Node and browsers keep it in a signed 32-bit integer
+ * and fire a longer one after 1 ms (Node also warns each time), so a 30-day timeout would fire at
+ * once, and a timer queue re-arming for it would wake every millisecond.
+ */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+/**
+ * A runtime timer for any delay: one over `maxDelay` runs as a chain of timers of at most
+ * `maxDelay` each, and `Infinity` never fires (it holds no timer). Starts unref'd.
+ * @internal exported for tests, which shorten `maxDelay`
+ */
+export function runtimeTimer(ms: number, callback: () => void, maxDelay = MAX_TIMER_DELAY_MS): CancelTimer {
+  if (!(ms > maxDelay)) {
+    const timer = realSetTimeout(callback, ms) as RuntimeTimer;
+    timer.unref?.();
+    const cancel: CancelTimer = () => realClearTimeout(timer);
+    cancel.keepAlive = (alive) => (alive ? timer.ref?.() : timer.unref?.());
+    return cancel;
+  }
+  let remaining = ms;
+  let alive = false;
+  let timer: RuntimeTimer | undefined;
+  const arm = (): void => {
+    const step = Math.min(remaining, maxDelay);
+    remaining -= step;
+    timer = realSetTimeout(remaining > 0 ? arm : callback, step) as RuntimeTimer;
+    if (!alive) timer.unref?.();
+  };
+  if (remaining < Number.POSITIVE_INFINITY) arm();
+  const cancel: CancelTimer = () => {
+    remaining = 0;
+    if (timer !== undefined) realClearTimeout(timer);
+    timer = undefined;
+  };
+  cancel.keepAlive = (keep) => {
+    alive = keep;
+    if (keep) timer?.ref?.();
+    else timer?.unref?.();
+  };
+  return cancel;
+}
+
+/**
+ * The real clock: `Date.now()` and the runtime's timers. The default of every policy. A delay past
+ * 2^31−1 ms (~24.8 days), which one runtime timer would fire after 1 ms, runs as a chain of timers;
+ * `Infinity` never fires.
+ */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
+      if (ms > MAX_TIMER_DELAY_MS) {
+        // Beyond one runtime timer: a chain, holding the process as a plain sleep does (forever:
+        // no timer, so nothing holds it).
+        const cancel = runtimeTimer(ms, () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
+        cancel.keepAlive?.(true);
+        const onAbort = () => {
+          cancel();
+          reject(signal?.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        return;
+      }
       if (!signal) {
         realSetTimeout(resolve, ms);
         return;
@@ -49,13 +112,7 @@ export const systemClock: Clock = Object.freeze({
       signal.addEventListener('abort', onAbort, { once: true });
     });
   },
-  setTimer(ms: number, callback: () => void): CancelTimer {
-    const timer = realSetTimeout(callback, ms) as unknown as { ref?: () => void; unref?: () => void };
-    timer.unref?.();
-    const cancel: CancelTimer = () => realClearTimeout(timer as unknown as ReturnType<typeof realSetTimeout>);
-    cancel.keepAlive = (alive) => (alive ? timer.ref?.() : timer.unref?.());
-    return cancel;
-  },
+  setTimer: (ms: number, callback: () => void): CancelTimer => runtimeTimer(ms, callback),
 });
 
 /**

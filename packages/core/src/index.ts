@@ -27,7 +27,7 @@ export type {
   EventListener,
   Emit,
 } from './events.js';
-export { systemClock, startTimer } from './clock.js';
+export { systemClock, startTimer, MAX_TIMER_DELAY_MS } from './clock.js';
 export type { Clock, CancelTimer } from './clock.js';
 export { timerQueue } from './timer-queue.js';
 export type { TimerQueue, QueuedTimer } from './timer-queue.js';

@@ -5,6 +5,7 @@ import {
   DEADLINE_HEADER,
   type ExecuteOptions,
   type Policy,
+  MAX_TIMER_DELAY_MS,
   formatDeadlineHeader,
   isPolicyContext,
 } from '@palisade/core';
@@ -17,9 +18,6 @@ import { type CreateFetchOptions, PKG, normalizeFetchOptions } from './options.j
 import { PolicyTable, type Selection } from './policy-table.js';
 import { type PreparedRequest, attemptInit, prepareRequest } from './request.js';
 import { parseRetryAfter } from './retry-after.js';
-
-/** The longest delay a runtime timer takes: the deadline guard's own timeout never fires first. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** What every call of one `createFetch` shares. */
 interface Shared {
@@ -210,7 +208,7 @@ export function createFetch(options?: CreateFetchOptions): typeof fetch {
     deadlineHeader: opts.propagateDeadline ? DEADLINE_HEADER : undefined,
   };
   // Bounds a call by the ambient deadline when there is one (its own `ms` never binds).
-  const guard = timeout({ ms: MAX_TIMER_MS, name: 'deadline', clock, ...(onEvent ? { onEvent } : {}) });
+  const guard = timeout({ ms: MAX_TIMER_DELAY_MS, name: 'deadline', clock, ...(onEvent ? { onEvent } : {}) });
   const empty = table.empty;
 
   const palisadeFetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {

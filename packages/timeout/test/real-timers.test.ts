@@ -27,4 +27,18 @@ describe('timeout() on the system clock', () => {
     await Promise.all(calls);
     expect(order).toEqual([0, 1, 2, 3]);
   });
+
+  it('a timeout of 35 days (past what one runtime timer holds) neither fires early nor warns', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const result = await timeout({ ms: 3e9 }).execute(() => new Promise((r) => setTimeout(() => r('done'), 40)));
+      expect(result).toBe('done');
+      await new Promise((r) => setImmediate(r)); // Node emits its warnings on the next tick
+      expect(warnings.map((w) => w.name)).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });
