@@ -68,10 +68,12 @@ class FetchCall {
     }
     let signal = req.signal;
     if (this.aborts) {
-      // Node's fetch: stop the attempt through undici's dispatcher, which also adds the header
-      // (see dispatch-abort.ts). Elsewhere, the attempt's own signal, which timeouts and hedges
-      // abort (the caller's must still abort the body after the policies have let go).
-      const base = req.request === undefined ? baseDispatcher(fetchFn, req.init) : undefined;
+      // Node's fetch, no signal of the caller's: stop the attempt through undici's dispatcher,
+      // which also adds the header (see dispatch-abort.ts). Otherwise, the attempt's own signal,
+      // which timeouts and hedges abort, joined to the caller's (which must still abort the body
+      // after the policies have let go): handing undici the caller's signal itself would leave a
+      // listener on it per request until each Request is garbage collected.
+      const base = req.request === undefined && signal === undefined ? baseDispatcher(fetchFn, req.init) : undefined;
       if (base !== undefined && isPolicyContext(ctx)) {
         const dispatcher = new AttemptDispatcher(base, ctx, header);
         const init = attemptInit(req, signal, undefined, dispatcher);

@@ -10,13 +10,14 @@ import { type PolicyContext, onContextAbort } from '@palisade/core';
  * CPU per request; palisade's own JavaScript for timeout + retry + breaker, about 2%.
  *
  * undici's `fetch` takes a `dispatcher` (its documented extension of RequestInit, the one proxy
- * agents use). Each attempt passes one of these: it forwards to the caller's `init.dispatcher`
- * or to the global one, and on the way takes the `abort` function undici hands its handler when
- * the request is written (`onConnect`). When the attempt's Context aborts, that function ends the
- * request (undici then destroys the socket: the server sees the connection close, as with a
- * signal), and the attempt rejects at once with the Context's reason, as `fetch` does with a
- * signal's — also before the request is written (still connecting, or queued in the pool): then
- * it is ended as soon as undici starts it.
+ * agents use). Each attempt of a call made without a signal of the caller's (handing undici that
+ * one would leave a listener on it per request until garbage collection) passes one of these: it
+ * forwards to the caller's `init.dispatcher` or to the global one, and on the way takes the
+ * `abort` function undici hands its handler when the request is written (`onConnect`). When the
+ * attempt's Context aborts, that function ends the request (undici then destroys the socket: the
+ * server sees the connection close, as with a signal), and the attempt rejects at once with the
+ * Context's reason, as `fetch` does with a signal's — also before the request is written (still
+ * connecting, or queued in the pool): then it is ended as soon as undici starts it.
  */
 
 /** The symbol under which undici (Node's bundled copy and the npm package alike) keeps the global dispatcher. */

@@ -1,6 +1,7 @@
 // createFetch against real node:http servers on 127.0.0.1, with the real retry, circuit breaker,
 // hedge and timeout packages (built from specs, or passed as policies). No fetch is mocked: what is
 // asserted is what the server saw — requests, bodies, headers, sockets opened and closed.
+import { getEventListeners } from 'node:events';
 import { BrokenCircuitError, type ResilienceEvent, TimeoutError, pipeline } from '@palisade/core';
 import { circuitBreaker } from '@palisade/circuit-breaker';
 import { hedge } from '@palisade/hedge';
@@ -215,7 +216,7 @@ describe('createFetch() against real servers', () => {
     expect(server.requests).toHaveLength(1); // an abort is never retried
   });
 
-  describe("on Node's fetch, timeouts and hedges stop requests through undici's dispatcher, not a signal", () => {
+  describe("on Node's fetch: attempts stopped through undici's dispatcher, or a signal when the caller has one", () => {
     /** undici's global dispatcher (Node's fetch creates it on first use). */
     const globalDispatcher = async (url: string): Promise<UndiciDispatcher> => {
       await (await fetch(url)).text();
@@ -246,6 +247,21 @@ describe('createFetch() against real servers', () => {
         expect(server.requests.at(-1)?.socketClosed).toBe(true);
         expect(server.activeRequests).toBe(0);
       });
+    });
+
+    it("a long-lived caller signal gathers no listeners across calls (undici's stay until garbage collection)", async () => {
+      let n = 0;
+      const server = await serve((_req, res) => {
+        if (++n % 3 === 0) return void setTimeout(() => res.end('slow'), 60);
+        res.end('ok');
+      });
+      const controller = new AbortController();
+      const f = createFetch({
+        policy: { timeout: '5s', retry: fastRetry, hedge: { delayMs: 20, budgetPercent: 100 }, attemptTimeout: 1_000 },
+      });
+      for (let i = 0; i < 30; i++) await (await f(`${server.url}/`, { signal: controller.signal })).text();
+      expect(n).toBeGreaterThan(30); // some calls were hedged
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
     });
 
     it('a timeout before undici has started the request rejects at once, and the request is ended when it starts', async () => {
