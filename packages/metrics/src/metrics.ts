@@ -164,7 +164,10 @@ export function createMetrics(options?: MetricsOptions): Metrics {
     let bucket = -1;
     if (index <= FAILURE) {
       const ms = (event as { durationMs?: number }).durationMs;
-      if (typeof ms === 'number' && ms >= 0) {
+      // A duration that is not a finite, non-negative number (a custom clock or a hand-made
+      // event) counts the call but not its latency: one Infinity would make sums and the maximum
+      // Infinity for good.
+      if (typeof ms === 'number' && ms >= 0 && ms < Number.POSITIVE_INFINITY) {
         durationMs = ms;
         bucket = bucketOf(ms);
         if (record !== undefined) record(stats, ms);

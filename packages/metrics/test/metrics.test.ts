@@ -179,15 +179,18 @@ describe('createMetrics: aggregation', () => {
     ]);
   });
 
-  it('ignores event types it does not know and durations that are not numbers', () => {
+  it('ignores event types it does not know and durations that are not finite, non-negative numbers', () => {
     const metrics = createMetrics();
     metrics.onEvent({ policy: 'x', name: 'x', time: 1, type: 'something.new' } as never);
     metrics.onEvent({ policy: 'x', name: 'x', time: 1, type: 'success' });
     metrics.onEvent({ policy: 'x', name: 'x', time: 1, type: 'success', durationMs: Number.NaN });
     metrics.onEvent({ policy: 'x', name: 'x', time: 1, type: 'success', durationMs: -1 });
+    metrics.onEvent({ policy: 'x', name: 'x', time: 1, type: 'success', durationMs: Number.POSITIVE_INFINITY });
+    metrics.onEvent({ policy: 'x', name: 'x', time: 1, type: 'success', durationMs: 12 });
     const [x] = metrics.snapshot().policies;
-    expect(x?.calls).toBe(3);
-    expect(x?.latency.count).toBe(0);
+    expect(x?.calls).toBe(5);
+    // An infinite duration would have made the sum and the maximum Infinity for good.
+    expect(x?.latency).toMatchObject({ count: 1, sum: 12, max: 12 });
   });
 
   it('aggregates the events of real policies: a timeout and a circuit breaker in a pipeline', async () => {
