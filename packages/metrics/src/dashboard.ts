@@ -67,6 +67,13 @@ interface Client {
 }
 
 /**
+ * Bytes of frames a stream may hold unsent for a page that stopped reading (a stalled network, a
+ * frozen tab) before it is dropped: frames would pile up in memory every `intervalMs` until TCP
+ * gave up, minutes later. A dropped page's EventSource reconnects and starts from a full frame.
+ */
+const MAX_BACKLOG_BYTES = 1_048_576;
+
+/**
  * A live dashboard of every policy the sink has seen: breaker states with their history, rates
  * of success, failure, retry and shed calls, latency percentiles over time, bulkhead queues and
  * the busiest keys. One self-contained page (inline CSS, JS and SVG; it loads nothing from
@@ -105,7 +112,8 @@ export function dashboard(options: DashboardOptions): DashboardHandler {
     generation = internals.generation;
     const chunk = sse(frames(full));
     for (const client of clients) client.send(chunk);
-    stopTimer = startTimer(clock, intervalMs, tick);
+    // A page dropped for not reading may have been the last one.
+    if (clients.size > 0) stopTimer = startTimer(clock, intervalMs, tick);
   };
   const join = (client: Client): void => {
     clients.add(client);
@@ -151,7 +159,9 @@ export function dashboard(options: DashboardOptions): DashboardHandler {
     res.flushHeaders?.();
     const client: Client = {
       send: (chunk) => {
-        if (!res.writableEnded) res.write(chunk);
+        if (res.writableEnded) return;
+        if ((res.writableLength ?? 0) > MAX_BACKLOG_BYTES && res.destroy) res.destroy();
+        else res.write(chunk);
       },
       end: () => {
         if (!res.writableEnded) res.end();
@@ -166,24 +176,32 @@ export function dashboard(options: DashboardOptions): DashboardHandler {
     if (info.method !== 'GET' || !isStream(info)) return toResponse(info, reply(info));
     const encoder = new TextEncoder();
     let client: Client | undefined;
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        let open = true;
-        client = {
-          send: (chunk) => {
-            if (open) controller.enqueue(encoder.encode(chunk));
-          },
-          end: () => {
-            if (open) controller.close();
-            open = false;
-          },
-        };
-        join(client);
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start(controller) {
+          let open = true;
+          client = {
+            send: (chunk) => {
+              if (!open) return;
+              if ((controller.desiredSize ?? 0) < -MAX_BACKLOG_BYTES) {
+                open = false;
+                controller.error(new Error(`${PKG}: the page stopped reading; dropped`));
+                if (client) leave(client);
+              } else controller.enqueue(encoder.encode(chunk));
+            },
+            end: () => {
+              if (open) controller.close();
+              open = false;
+            },
+          };
+          join(client);
+        },
+        cancel() {
+          if (client) leave(client);
+        },
       },
-      cancel() {
-        if (client) leave(client);
-      },
-    });
+      new ByteLengthQueuingStrategy({ highWaterMark: 65_536 }),
+    );
     request.signal?.addEventListener('abort', () => client && leave(client), { once: true });
     return new Response(body, { status: 200, headers: STREAM_HEADERS });
   };

@@ -15,8 +15,11 @@ export interface NodeResponse {
   write(chunk: string): boolean;
   end(chunk?: string): unknown;
   readonly writableEnded?: boolean;
+  /** Bytes written but not yet handed to the socket (Node's `writable.writableLength`). */
+  readonly writableLength?: number;
   on(event: 'close', listener: () => void): unknown;
   flushHeaders?(): void;
+  destroy?(): unknown;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { FakeClock } from '@palisade/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DashboardHandler, createMetrics, dashboard } from '../src/index.js';
@@ -152,6 +154,60 @@ describe('dashboard stream', () => {
     await clock.advance(1_000);
     expect((JSON.parse((await sse.next()).data) as Frame).full).toBe(false);
     await sse.cancel();
+  });
+
+  /** Twenty policies with traffic on their keys: update frames of some kilobytes each. */
+  function busy(metrics: ReturnType<typeof createMetrics>, clock: FakeClock) {
+    const policies = Array.from({ length: 20 }, (_, i) =>
+      emitter(metrics.onEvent, 'retry', `upstream-${i}`, () => clock.now()),
+    );
+    return () => {
+      for (const emit of policies)
+        for (let k = 0; k < 10; k++) emit({ type: 'success', attempt: 1, durationMs: k, key: `key-${k}` });
+    };
+  }
+
+  it('drops a page that stopped reading once 1 MiB of frames waits for it (handler.fetch)', async () => {
+    const { clock, metrics, dash } = setup({ intervalMs: 50 });
+    const traffic = busy(metrics, clock);
+    const res = await dash.fetch(new Request('http://x/?stream'));
+    let queued = 0;
+    for (let tick = 0; tick < 20_000 && dash.clients === 1; tick++) {
+      traffic();
+      await clock.advance(50);
+      queued = tick;
+    }
+    expect(dash.clients).toBe(0);
+    expect(clock.pending).toBe(0);
+    expect(queued).toBeGreaterThan(20); // it took many frames, not the first one
+    // What was queued is still readable; then the stream errors and EventSource reconnects.
+    await expect((res.body as ReadableStream<Uint8Array>).pipeTo(new WritableStream())).rejects.toThrow(
+      'stopped reading',
+    );
+  });
+
+  it('drops a page that stopped reading once 1 MiB of frames waits in the process (node:http)', async () => {
+    const { clock, metrics, dash } = setup({ intervalMs: 50 });
+    const traffic = busy(metrics, clock);
+    const server = await nodeServer(dash);
+    servers.push(server);
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('GET /?stream HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\n\r\n');
+    await expect.poll(() => dash.clients).toBe(1);
+    socket.pause(); // reads nothing more: the kernel buffers fill, then the process's
+    const closed = once(socket, 'close');
+    socket.on('error', () => {});
+    for (let tick = 0; tick < 50_000 && dash.clients === 1; tick++) {
+      traffic();
+      await clock.advance(50);
+      if (tick % 100 === 0) await new Promise((resolve) => setImmediate(resolve)); // let the socket drain what it can
+    }
+    expect(dash.clients).toBe(0);
+    expect(clock.pending).toBe(0);
+    socket.resume();
+    await closed;
   });
 
   it('close() ends every open stream', async () => {
