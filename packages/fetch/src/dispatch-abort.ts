@@ -23,8 +23,8 @@ import { type PolicyContext, onContextAbort } from '@palisade/core';
 /** The symbol under which undici (Node's bundled copy and the npm package alike) keeps the global dispatcher. */
 const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
 
-/** What undici calls a request's `abort` (legacy handler API). */
-type AbortRequest = (reason?: Error) => void;
+/** Ends a request undici has started: its `abort` (legacy handler API) or `controller.abort`. */
+type AbortRequest = (reason: Error) => void;
 
 /** The part of an undici dispatch handler this file touches: both handler APIs. */
 interface DispatchHandler {
@@ -115,22 +115,25 @@ export class AttemptDispatcher implements Dispatcher {
     if (header !== undefined) options = withHeader(options, header[0], header[1]);
     const onConnect = handler.onConnect;
     const onRequestStart = handler.onRequestStart;
+    const self = this;
     if (typeof onConnect === 'function') {
-      const self = this;
       handler.onConnect = function (this: DispatchHandler, abort: AbortRequest, context?: unknown) {
-        self.#abortRequest = abort;
         onConnect.call(this, abort, context);
-        if (self.#aborted) abort(asError(self.#ctx.reason));
+        self.#started(abort);
       };
     } else if (typeof onRequestStart === 'function') {
-      const self = this;
       handler.onRequestStart = function (this: DispatchHandler, controller, context) {
-        self.#abortRequest = (reason) => controller.abort(reason ?? asError(undefined));
         onRequestStart.call(this, controller, context);
-        if (self.#aborted) controller.abort(asError(self.#ctx.reason));
+        self.#started((reason) => controller.abort(reason));
       };
     }
     return this.#base.dispatch(options, handler);
+  }
+
+  /** undici started the request (it is being written): keep how to end it, and end it if aborted already. */
+  #started(abort: AbortRequest): void {
+    this.#abortRequest = abort;
+    if (this.#aborted) abort(asError(this.#ctx.reason));
   }
 
   /** Sends the attempt: `fetchFn(input, init)`, `init` naming this dispatcher; rejects at once on abort. */
