@@ -13,9 +13,9 @@
  * fields, 490 ms for 1 000 000, against 0.1 ms for UNLINK). Its expiry (PEXPIREAT) is only for a
  * policy that goes quiet: the end of span n + 2. An idle key is gone within 3 G. A write is a field
  * of one `HSET` per call and the expiry one `PEXPIREAT` per call, where a key of its own costs a
- * `redis.call` each (`SET … PXAT`, ~2.5 µs on Redis 7.0): the store's cost per decision halves. A field holds
- * the TAT relative to its span's start, a short integer: Redis < 7.2 formats a Lua number with
- * `%.17g`, ~0.5 µs for an epoch-µs value. The rare TAT further ahead than the hashes keep (a
+ * `redis.call` each (`SET … PXAT`, ~2.5 µs on Redis 7.0): the store's cost per decision halves. A
+ * field holds the TAT relative to its span's start, a short integer: Redis < 7.2 formats a Lua
+ * number with `%.17g`, ~0.5 µs for an epoch-µs value. The rare TAT further ahead than the hashes keep (a
  * reservation of `throttle()` waiting longer than G) is a key of its own, `<base>:k:<field>`, set
  * with PXAT, and `<base>` itself then exists until the last of them expires, so those keys are read
  * (MGET) only while there are some. A key's TAT is the largest value found: a TAT only grows
