@@ -1,4 +1,4 @@
-import { type Context, type ExecuteOptions, type Policy, isAborted } from '@palisade/core';
+import { type Context, type ExecuteOptions, type Policy, isAborted, reportCallbackError } from '@palisade/core';
 import { aimd } from './aimd.js';
 import type { SlotState } from './bulkhead.js';
 import { Gate } from './gate.js';
@@ -64,7 +64,8 @@ export function concurrencyLimit(options?: ConcurrencyLimitOptions): Concurrency
   const dropped = (error: unknown): boolean => {
     try {
       return isDrop({ error }) === true;
-    } catch {
+    } catch (error) {
+      reportCallbackError('isDrop', isDrop, error);
       return false; // a throwing predicate must not change the call's outcome
     }
   };

@@ -93,7 +93,11 @@ describe('concurrencyLimit', () => {
     expect(limiter).toMatchObject({ executing: 0, limit: 2 });
   });
 
-  it('takes a custom isDrop instead of the default; a throwing isDrop counts as no drop', async () => {
+  it('takes a custom isDrop instead of the default; a throwing isDrop counts as no drop, reported', async () => {
+    await new Promise((resolve) => setImmediate(resolve)); // an earlier test's warning goes by first
+    const warnings: string[] = [];
+    const listener = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', listener);
     class Overloaded extends Error {}
     const limiter = pinned(10, { max: 20, backoffRatio: 0.5, isDrop: ({ error }) => error instanceof Overloaded });
     await expect(limiter.execute(() => Promise.reject(new TimeoutError(1)))).rejects.toBeInstanceOf(TimeoutError);
@@ -113,6 +117,9 @@ describe('concurrencyLimit', () => {
     await expect(throwing.execute(() => Promise.reject(mine))).rejects.toBe(mine);
     await Promise.resolve();
     expect(throwing).toMatchObject({ executing: 0, limit: 10 });
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', listener);
+    expect(warnings).toEqual([expect.stringContaining('the isDrop callback threw (Error: bad predicate)')]);
   });
 
   it('lets waiters in as soon as the limit grows', async () => {

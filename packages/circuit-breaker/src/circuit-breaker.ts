@@ -10,6 +10,7 @@ import {
   toContext,
   offAbort,
   onAbort,
+  reportCallbackError,
 } from '@palisade/core';
 import { type CircuitBreakerOptions, type CircuitOutcome, breakerConfig, isErrorOutcome } from './options.js';
 import {
@@ -40,7 +41,8 @@ const classify = (isFailure: (outcome: CircuitOutcome) => boolean, ok: boolean, 
   const outcome: CircuitOutcome = ok ? { ok: true, value: result } : { ok: false, error: result };
   try {
     return isFailure(outcome) === true;
-  } catch {
+  } catch (error) {
+    reportCallbackError('isFailure', isFailure, error);
     return isErrorOutcome(outcome);
   }
 };

@@ -1,4 +1,4 @@
-import { BrokenCircuitError, type SlidingWindow, slidingWindow } from '@palisade/core';
+import { BrokenCircuitError, type SlidingWindow, reportCallbackError, slidingWindow } from '@palisade/core';
 import type { BreakerConfig, OpenBackoff } from './options.js';
 
 /**
@@ -133,7 +133,8 @@ const openDuration = (openMs: number | OpenBackoff, openings: number): number =>
   try {
     const ms = openMs(openings);
     return typeof ms === 'number' && ms > 0 ? ms : 0;
-  } catch {
+  } catch (error) {
+    reportCallbackError('openMs', openMs, error);
     return 0;
   }
 };

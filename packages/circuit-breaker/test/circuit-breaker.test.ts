@@ -10,6 +10,23 @@ import { FakeClock } from '@palisade/core/testing';
 import { describe, expect, it } from 'vitest';
 import { type CircuitBreakerOptions, circuitBreaker } from '../src/index.js';
 
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Collects the messages of process warnings until `stop()` (after a tick: Node emits them on the next one). */
+async function collectWarnings(): Promise<{ stop(): Promise<string[]> }> {
+  await tick();
+  const messages: string[] = [];
+  const listener = (warning: Error) => messages.push(warning.message);
+  process.on('warning', listener);
+  return {
+    async stop() {
+      await tick();
+      process.off('warning', listener);
+      return messages;
+    },
+  };
+}
+
 const boom = () => Promise.reject(new Error('boom'));
 const ok = () => 'ok';
 
@@ -229,12 +246,13 @@ describe('open', () => {
     expect(seen.at(-1)).toBe(1);
   });
 
-  it('a backoff returning NaN, a negative number or throwing opens for 0 ms', async () => {
+  it('a backoff returning NaN, a negative number or throwing opens for 0 ms (a throw is reported)', async () => {
+    const warnings = await collectWarnings();
     for (const openMs of [
       () => Number.NaN,
       () => -5,
       () => {
-        throw new Error('bug');
+        throw new Error('bug in openMs');
       },
     ]) {
       const { breaker, fail } = setup({ openMs });
@@ -242,6 +260,9 @@ describe('open', () => {
       expect(breaker.stats().retryAfterMs).toBe(0);
       expect(breaker.state).toBe('half-open');
     }
+    expect(await warnings.stop()).toEqual([
+      expect.stringContaining('the openMs callback threw (Error: bug in openMs)'),
+    ]);
   });
 });
 
@@ -378,16 +399,20 @@ describe('what counts', () => {
     expect(failure).toMatchObject({ error: undefined, value: { status: 503 } });
   });
 
-  it('a throwing isFailure falls back to the default (errors fail, values do not)', async () => {
+  it('a throwing isFailure falls back to the default (errors fail, values do not), and is reported once', async () => {
+    const warnings = await collectWarnings();
     const { breaker } = setup({
       minimumCalls: 2,
       isFailure: () => {
-        throw new Error('bug');
+        throw new Error('bug in isFailure');
       },
     });
     await breaker.execute(ok);
     await breaker.execute(boom).catch(() => {});
     expect(breaker.stats()).toMatchObject({ calls: 2, failures: 1 });
+    expect(await warnings.stop()).toEqual([
+      expect.stringContaining('the isFailure callback threw (Error: bug in isFailure)'),
+    ]);
   });
 
   it('errors and values from fn pass through unchanged; sync throws become rejections', async () => {

@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import { reportCallbackError } from './report.js';
 
 /** Fields every event carries. */
 export interface EventBase {
@@ -92,7 +93,10 @@ export type EventInit = {
   [T in ResilienceEventType]: { type: T; key?: string | undefined; time?: number } & ResilienceEventMap[T];
 }[ResilienceEventType];
 
-/** The `onEvent` hook every factory takes. A listener that throws never changes a call's outcome. */
+/**
+ * The `onEvent` hook every factory takes. A listener that throws never changes a call's outcome;
+ * its first error is reported as a `PalisadeWarning` (see `reportCallbackError`).
+ */
 export type EventListener = (event: ResilienceEvent) => void;
 
 /** Stamps and delivers events for one policy. Only exists when the user passed `onEvent`. */
@@ -117,8 +121,9 @@ export function createEmitter(
     if (event.time === undefined) event.time = clock.now();
     try {
       onEvent(event);
-    } catch {
+    } catch (error) {
       // A listener's failure must never change the outcome of the call it observes.
+      reportCallbackError('onEvent', onEvent, error);
     }
   };
 }
@@ -132,8 +137,8 @@ export function combineListeners(...listeners: (EventListener | undefined)[]): E
     for (const listener of present) {
       try {
         listener(event);
-      } catch {
-        // see createEmitter
+      } catch (error) {
+        reportCallbackError('onEvent', listener, error); // see createEmitter
       }
     }
   };

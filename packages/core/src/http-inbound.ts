@@ -4,6 +4,7 @@ import {
   type NormalizedHttpResponseOptions,
   normalizeHttpResponseOptions,
 } from './http-response.js';
+import { reportCallbackError } from './report.js';
 import { type OptionValidator, optionsObject } from './validate.js';
 
 // The framework-agnostic half of the inbound adapters (@palisade/express, @palisade/hono): option
@@ -151,8 +152,9 @@ export function normalizeInboundOptions(check: OptionValidator, options: Inbound
     warned.add(kind);
     try {
       onWarning(message);
-    } catch {
+    } catch (error) {
       // A warning must never break a request.
+      reportCallbackError('onWarning', onWarning, error);
     }
   };
   return { http, isFailureResponse, warn };

@@ -18,6 +18,7 @@ export {
 } from './errors.js';
 export type { ResilienceErrorCode, ResilienceErrorOptions, RateLimitInfo } from './errors.js';
 export { createEmitter, combineListeners } from './events.js';
+export { reportCallbackError } from './report.js';
 export type {
   ResilienceEvent,
   ResilienceEventType,

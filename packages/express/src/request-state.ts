@@ -8,6 +8,7 @@ import {
   type SerializedHttpResponse,
   createContext,
   failedResponse,
+  reportCallbackError,
   serializeHttpResponse,
   toHttpResponse,
 } from '@palisade/core';
@@ -285,8 +286,9 @@ export class RequestState implements PalisadeRequestInfo {
         const custom = options.onRejected({ error, response, req: this.req, res });
         if (res.headersSent) return;
         if (custom) chosen = custom;
-      } catch {
+      } catch (error) {
         // A failing custom handler still leaves the client with palisade's own answer.
+        reportCallbackError('onRejected', options.onRejected, error);
         if (res.headersSent) return;
       }
     }

@@ -249,6 +249,45 @@ export function behaviourSuite(harness: Harness): void {
       expect(await refused.json()).toMatchObject({ code: 'PALISADE_RATE_LIMITED', hint: 'slow down' });
     });
 
+    it('answers its own 429 when onRejected throws, and reports the error once as a process warning', async () => {
+      await new Promise((resolve) => setImmediate(resolve)); // an earlier test's warning goes by first
+      const warnings: string[] = [];
+      const listener = (warning: Error) => warnings.push(warning.message);
+      process.on('warning', listener);
+      try {
+        const app = await serve({
+          routes: [
+            {
+              method: 'GET',
+              path: '/buggy',
+              middleware: [
+                lib.rateLimit({
+                  limit: 1,
+                  windowMs: '10s',
+                  onRejected: () => {
+                    throw new Error('bug in onRejected');
+                  },
+                }),
+              ],
+              handler: ok,
+            },
+          ],
+        });
+        const first = await fetch(`${app.url}/buggy`);
+        await first.body?.cancel();
+        for (let i = 0; i < 2; i++) {
+          const refused = await fetch(`${app.url}/buggy`);
+          expect(refused.status).toBe(429);
+          expect(refused.headers.get('retry-after')).toBe('10');
+          expect(await refused.json()).toMatchObject({ code: 'PALISADE_RATE_LIMITED' });
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(warnings).toEqual([expect.stringContaining('the onRejected callback threw (Error: bug in onRejected)')]);
+      } finally {
+        process.off('warning', listener);
+      }
+    });
+
     it('refuses X-Forwarded-For spoofing by default, and reads it only through a trusted proxy', async () => {
       const warnings: string[] = [];
       const limited = (extra: Record<string, unknown>) =>

@@ -6,6 +6,7 @@ import {
   type ResilienceError,
   type SerializedHttpResponse,
   createContext,
+  reportCallbackError,
   serializeHttpResponse,
 } from '@palisade/core';
 import type { Context } from 'hono';
@@ -135,8 +136,9 @@ export async function rejectionResponse(
     try {
       const custom = await options.onRejected({ error, response, c });
       if (custom) chosen = custom;
-    } catch {
+    } catch (error) {
       // A failing custom handler still leaves the client with palisade's own answer.
+      reportCallbackError('onRejected', options.onRejected, error);
     }
   }
   if (chosen instanceof Response) return chosen;
