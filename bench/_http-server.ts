@@ -1,8 +1,12 @@
 // A server for bench/http.ts, run in its own process:
-//   tsx --conditions=@palisade/source bench/_http-server.ts <express|hono> <bare|noop|palisade|peer>
+//   tsx --conditions=@palisade/source bench/_http-server.ts <express|hono> <bare|noop|byhand|palisade|peer>
 // Routes: /allow (a limit no client reaches) and /limited (1 request per hour: all but the first
 // get 429). `noop` puts a middleware that only calls next() in front: the framework's own cost of
-// having a middleware at all (Hono leaves its single-handler fast path). Prints "PORT <n>".
+// having a middleware at all (Hono leaves its single-handler fast path). `byhand` is a middleware
+// that decides nothing and sends what palisade's sends, written out as constants: on /allow the
+// two IETF headers, on /limited the 429 with its four headers and problem+json body, in the
+// framework's plainest way — what any limiter that answers as the issue asks pays for the answer
+// alone. Prints "PORT <n>".
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { rateLimit as palisadeExpress } from '@palisade/express';
@@ -18,10 +22,42 @@ const LIMITED = { limit: 1, windowMs: 3_600_000 };
 
 type Limits = typeof ALLOW;
 
+/** What palisade's rateLimit sends on each route (the allow path's `r` varies; its length does not). */
+const ALLOW_HEADERS = { 'ratelimit-policy': '"default";q=1000000000;w=60', ratelimit: '"default";r=999999999;t=0' };
+const REFUSAL_HEADERS = {
+  'content-type': 'application/problem+json',
+  'retry-after': '3600',
+  'ratelimit-policy': '"default";q=1;w=3600',
+  ratelimit: '"default";r=0;t=3600',
+};
+const REFUSAL_BODY = JSON.stringify({
+  type: 'about:blank',
+  title: 'Too Many Requests',
+  status: 429,
+  detail: 'Rate limit exceeded: retry after 3600 s.',
+  code: 'PALISADE_RATE_LIMITED',
+});
+
 function expressLimiter(limits: Limits): RequestHandler[] {
   if (variant === 'palisade') return [palisadeExpress({ limit: limits.limit, windowMs: limits.windowMs })];
   if (variant === 'peer') return [expressRateLimit({ limit: limits.limit, windowMs: limits.windowMs })];
   if (variant === 'noop') return [(_req, _res, next) => next()];
+  if (variant === 'byhand' && limits === ALLOW) {
+    return [
+      (_req, res, next) => {
+        res.setHeader('ratelimit-policy', ALLOW_HEADERS['ratelimit-policy']);
+        res.setHeader('ratelimit', ALLOW_HEADERS.ratelimit);
+        next();
+      },
+    ];
+  }
+  if (variant === 'byhand') {
+    return [
+      (_req, res) => {
+        res.writeHead(429, REFUSAL_HEADERS).end(REFUSAL_BODY);
+      },
+    ];
+  }
   return [];
 }
 
@@ -34,6 +70,16 @@ function honoLimiter(limits: Limits): MiddlewareHandler[] {
     return [honoRateLimiter({ limit: limits.limit, windowMs: limits.windowMs, keyGenerator: nodeAddress })];
   }
   if (variant === 'noop') return [(_c, next) => next()];
+  if (variant === 'byhand' && limits === ALLOW) {
+    return [
+      (c, next) => {
+        c.header('ratelimit-policy', ALLOW_HEADERS['ratelimit-policy']);
+        c.header('ratelimit', ALLOW_HEADERS.ratelimit);
+        return next();
+      },
+    ];
+  }
+  if (variant === 'byhand') return [async (c) => c.body(REFUSAL_BODY, 429, REFUSAL_HEADERS)];
   return [];
 }
 

@@ -2,7 +2,9 @@
 // peers (express-rate-limit; hono-rate-limiter), on the allow path (a limit nobody reaches) and
 // the 429 path (every request refused). Each server runs in its own process; autocannon loads
 // one at a time, in alternating rounds; the median is reported with its share of the bare
-// framework's requests/s measured in the same round. Where `taskset` exists and there are two
+// framework's requests/s measured in the same round. Beside them, a middleware that limits nothing
+// and sends palisade's answer written out by hand (see _http-server.ts): the share a limiter that
+// answers with these headers and this 429 can keep at best. Where `taskset` exists and there are two
 // cores or more, the servers share the last core and this process (autocannon) the others, so a
 // server's requests/s and CPU are not those of the load generator competing with it.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -16,7 +18,7 @@ const CONNECTIONS = 32;
 
 interface Server {
   framework: 'express' | 'hono';
-  variant: 'bare' | 'noop' | 'palisade' | 'peer';
+  variant: 'bare' | 'noop' | 'byhand' | 'palisade' | 'peer';
   label: string;
   child: ChildProcess;
   port: number;
@@ -78,10 +80,12 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const servers = await Promise.all([
   start('express', 'bare', 'bare Express'),
   start('express', 'noop', 'Express + a no-op middleware'),
+  start('express', 'byhand', "Express + palisade's answer by hand (no limiter)"),
   start('express', 'palisade', 'Express + palisade rateLimit'),
   start('express', 'peer', 'Express + express-rate-limit'),
   start('hono', 'bare', 'bare Hono'),
   start('hono', 'noop', 'Hono + a no-op middleware'),
+  start('hono', 'byhand', "Hono + palisade's answer by hand (no limiter)"),
   start('hono', 'palisade', 'Hono + palisade rateLimit'),
   start('hono', 'peer', 'Hono + hono-rate-limiter'),
 ]);
