@@ -73,6 +73,21 @@ export function runtimeTimer(ms: number, callback: () => void, maxDelay = MAX_TI
 }
 
 /**
+ * The timer of one `systemClock.sleep`, which holds the process as `setTimeout` does: a plain
+ * runtime timer, or past {@link MAX_TIMER_DELAY_MS} a chain of them (forever: no timer, so nothing
+ * holds the process). Returns how to cancel it.
+ */
+function sleepTimer(ms: number, fire: () => void): () => void {
+  if (ms > MAX_TIMER_DELAY_MS) {
+    const cancel = runtimeTimer(ms, fire);
+    cancel.keepAlive?.(true);
+    return cancel;
+  }
+  const timer = realSetTimeout(fire, ms);
+  return () => realClearTimeout(timer);
+}
+
+/**
  * The real clock: `Date.now()` and the runtime's timers. The default of every policy. A delay past
  * 2^31−1 ms (~24.8 days), which one runtime timer would fire after 1 ms, runs as a chain of timers;
  * `Infinity` never fires.
@@ -82,33 +97,18 @@ export const systemClock: Clock = Object.freeze({
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
-      if (ms > MAX_TIMER_DELAY_MS) {
-        // Beyond one runtime timer: a chain, holding the process as a plain sleep does (forever:
-        // no timer, so nothing holds it).
-        const cancel = runtimeTimer(ms, () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        });
-        cancel.keepAlive?.(true);
-        const onAbort = () => {
-          cancel();
-          reject(signal?.reason);
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        return;
-      }
       if (!signal) {
-        realSetTimeout(resolve, ms);
+        sleepTimer(ms, resolve);
         return;
       }
       const onAbort = () => {
-        realClearTimeout(timer);
+        cancel();
         reject(signal.reason);
       };
-      const timer = realSetTimeout(() => {
+      const cancel = sleepTimer(ms, () => {
         signal.removeEventListener('abort', onAbort);
         resolve();
-      }, ms);
+      });
       signal.addEventListener('abort', onAbort, { once: true });
     });
   },
