@@ -10,10 +10,10 @@ export default defineConfig({
   resolve: { conditions: ['@palisade/source'] },
   ssr: { resolve: { conditions: ['@palisade/source'] } },
   test: {
-    projects: [...dirs('packages'), ...dirs('examples')].map((root) => ({
+    projects: [...dirs('packages'), ...dirs('examples'), 'docs'].map((root) => ({
       extends: true,
       test: {
-        name: root.split('/')[1],
+        name: root.split('/')[1] ?? root,
         root,
         include: ['test/**/*.test.ts'],
         // The lab measures real processes under load: run it alone, after everything else, so
