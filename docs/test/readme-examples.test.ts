@@ -2,6 +2,10 @@
 // written, against the workspace's packages, and checks what it prints or serves. `npm run
 // typecheck` already compiles every snippet; this proves the examples also work. They use fixed
 // ports (8080, 8081, 8082, 9464) as a reader would, so they run one after the other.
+//
+// They run on the packages' TypeScript sources, as every test does. With PALISADE_BUILT=1 (after
+// `npm run build`; `.ci/run` does it) they run on the built packages instead, as an app that
+// installed them would: the only tests of what `dist/` does.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +14,7 @@ import { describeRedis } from '../../packages/redis/test/helpers/redis.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const out = `${root}docs/.snippets/run/`;
+const built = process.env.PALISADE_BUILT === '1';
 
 /** A server example: kept running until `url` answers, then checked and stopped. */
 interface Serves {
@@ -84,7 +89,7 @@ async function run(pkg: string, { prints = [], serves }: Case): Promise<void> {
   const file = `${out}${pkg}.ts`;
   writeFileSync(file, `${firstExample(pkg)}export {};\n`);
   const tsx = `${root}node_modules/tsx/dist/cli.mjs`;
-  const proc = spawn(process.execPath, [tsx, '--conditions=@palisade/source', file], {
+  const proc = spawn(process.execPath, built ? [tsx, file] : [tsx, '--conditions=@palisade/source', file], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -119,7 +124,7 @@ async function run(pkg: string, { prints = [], serves }: Case): Promise<void> {
   for (const re of prints) expect(stdout, `${pkg}'s output`).toMatch(re);
 }
 
-describe('the first example of each package README runs as written', () => {
+describe(`the first example of each package README runs as written (${built ? 'built packages' : 'sources'})`, () => {
   it('covers every package', () => {
     const packages = readdirSync(`${root}packages`).sort();
     expect(Object.keys(CASES).sort()).toEqual(packages);
@@ -131,6 +136,6 @@ describe('the first example of each package README runs as written', () => {
   }
 });
 
-describeRedis('the first example of the @palisade/redis README runs as written', () => {
+describeRedis(`the first example of the @palisade/redis README runs as written (${built ? 'built' : 'source'})`, () => {
   it('redis', () => run('redis', CASES.redis as Case), 30_000);
 });
