@@ -1,7 +1,8 @@
 // A server for bench/http.ts, run in its own process:
-//   tsx --conditions=@palisade/source bench/_http-server.ts <express|hono> <bare|noop|byhand|palisade|peer>
+//   tsx --conditions=@palisade/source bench/_http-server.ts <express|hono> <bare|noop|byhand|palisade|peer|all>
 // Routes: /allow (a limit no client reaches) and /limited (1 request per hour: all but the first
-// get 429). `noop` puts a middleware that only calls next() in front: the framework's own cost of
+// get 429); with `all`, every variant in one process, under /<variant>/allow and /<variant>/limited
+// (so that comparing them is free of the differences between processes). `noop` puts a middleware that only calls next() in front: the framework's own cost of
 // having a middleware at all (Hono leaves its single-handler fast path). `byhand` is a middleware
 // that decides nothing and sends what palisade's sends, written out as constants: on /allow the
 // two IETF headers, on /limited the 429 with its four headers and problem+json body, in the
@@ -17,6 +18,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { rateLimiter as honoRateLimiter } from 'hono-rate-limiter';
 
 const [framework, variant] = process.argv.slice(2);
+const VARIANTS = ['bare', 'noop', 'byhand', 'palisade', 'peer'] as const;
 const ALLOW = { limit: 1_000_000_000, windowMs: 60_000 };
 const LIMITED = { limit: 1, windowMs: 3_600_000 };
 
@@ -38,7 +40,7 @@ const REFUSAL_BODY = JSON.stringify({
   code: 'PALISADE_RATE_LIMITED',
 });
 
-function expressLimiter(limits: Limits): RequestHandler[] {
+function expressLimiter(variant: string, limits: Limits): RequestHandler[] {
   if (variant === 'palisade') return [palisadeExpress({ limit: limits.limit, windowMs: limits.windowMs })];
   if (variant === 'peer') return [expressRateLimit({ limit: limits.limit, windowMs: limits.windowMs })];
   if (variant === 'noop') return [(_req, _res, next) => next()];
@@ -64,7 +66,7 @@ function expressLimiter(limits: Limits): RequestHandler[] {
 const nodeAddress = (c: { env: unknown }): string =>
   (c.env as { incoming?: { socket?: { remoteAddress?: string } } }).incoming?.socket?.remoteAddress ?? '';
 
-function honoLimiter(limits: Limits): MiddlewareHandler[] {
+function honoLimiter(variant: string, limits: Limits): MiddlewareHandler[] {
   if (variant === 'palisade') return [palisadeHono({ limit: limits.limit, windowMs: limits.windowMs })];
   if (variant === 'peer') {
     return [honoRateLimiter({ limit: limits.limit, windowMs: limits.windowMs, keyGenerator: nodeAddress })];
@@ -98,19 +100,25 @@ process.on('message', (message) => {
 
 if (framework === 'express') {
   const app = express();
-  app.get('/allow', ...expressLimiter(ALLOW), (_req, res) => {
-    res.send('ok');
-  });
-  app.get('/limited', ...expressLimiter(LIMITED), (_req, res) => {
-    res.send('ok');
-  });
+  for (const v of variant === 'all' ? VARIANTS : [variant as string]) {
+    const prefix = variant === 'all' ? `/${v}` : '';
+    app.get(`${prefix}/allow`, ...expressLimiter(v, ALLOW), (_req, res) => {
+      res.send('ok');
+    });
+    app.get(`${prefix}/limited`, ...expressLimiter(v, LIMITED), (_req, res) => {
+      res.send('ok');
+    });
+  }
   const server = app.listen(0, '127.0.0.1', () => announce((server.address() as AddressInfo).port));
 } else if (framework === 'hono') {
   const app = new Hono();
   const on = app.get as unknown as (path: string, ...handlers: MiddlewareHandler[]) => void;
   const ok: MiddlewareHandler = async (c) => c.text('ok');
-  on.call(app, '/allow', ...honoLimiter(ALLOW), ok);
-  on.call(app, '/limited', ...honoLimiter(LIMITED), ok);
+  for (const v of variant === 'all' ? VARIANTS : [variant as string]) {
+    const prefix = variant === 'all' ? `/${v}` : '';
+    on.call(app, `${prefix}/allow`, ...honoLimiter(v, ALLOW), ok);
+    on.call(app, `${prefix}/limited`, ...honoLimiter(v, LIMITED), ok);
+  }
   serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => announce(info.port));
 } else {
   throw new Error(`unknown framework ${framework}`);

@@ -6,7 +6,8 @@
 // and sends palisade's answer written out by hand (see _http-server.ts): the share a limiter that
 // answers with these headers and this 429 can keep at best. Where `taskset` exists and there are two
 // cores or more, the servers share the last core and this process (autocannon) the others, so a
-// server's requests/s and CPU are not those of the load generator competing with it.
+// server's requests/s and CPU are not those of the load generator competing with it. A last table
+// measures every variant again inside one process per framework (see sameProcess).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -18,7 +19,7 @@ const CONNECTIONS = 32;
 
 interface Server {
   framework: 'express' | 'hono';
-  variant: 'bare' | 'noop' | 'byhand' | 'palisade' | 'peer';
+  variant: 'bare' | 'noop' | 'byhand' | 'palisade' | 'peer' | 'all';
   label: string;
   child: ChildProcess;
   port: number;
@@ -76,6 +77,12 @@ async function load(s: Server, path: string, duration: number): Promise<Run> {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+/** One process per framework serving every variant under /<variant>/…: see {@link sameProcess}. */
+const together = await Promise.all([
+  start('express', 'all', 'Express, all variants'),
+  start('hono', 'all', 'Hono, all variants'),
+]);
 
 const servers = await Promise.all([
   start('express', 'bare', 'bare Express'),
@@ -148,6 +155,54 @@ try {
     }
     process.stdout.write(`${lines.join('\n')}\n\n`);
   }
+  await sameProcess();
 } finally {
-  for (const s of servers) s.child.kill();
+  for (const s of [...servers, ...together]) s.child.kill();
+}
+
+/**
+ * The same comparison with every variant in one process (one route each), measured in turn: two
+ * processes of the same server can differ by several percent (up to 20% was seen here), which
+ * blurs the tables above at the scale of the goal; within one process that difference is gone.
+ * Server CPU per request only (requests/s would be the same measure, less steady).
+ */
+async function sameProcess(): Promise<void> {
+  const variants = ['bare', 'noop', 'byhand', 'palisade', 'peer'] as const;
+  const labels: Record<(typeof variants)[number], string> = {
+    bare: 'bare route',
+    noop: 'a no-op middleware',
+    byhand: "palisade's answer by hand (no limiter)",
+    palisade: 'palisade rateLimit',
+    peer: 'the peer (express-rate-limit / hono-rate-limiter)',
+  };
+  const lines = [
+    '### the same, every variant in one process',
+    '',
+    `One server process per framework, one route per variant, ${ROUNDS} rounds of ${DURATION_S} s runs in rotating order; the median over rounds of the server's CPU time per request, and of (the bare route's ÷ this route's) in the same round.`,
+    '',
+    '| framework | path | route | server CPU µs/req | bare CPU ÷ CPU |',
+    '| --- | --- | --- | ---: | ---: |',
+  ];
+  for (const s of together) {
+    for (const [kind, path] of [
+      ['allow', '/allow'],
+      ['429', '/limited'],
+    ] as const) {
+      for (const v of variants) await load(s, `/${v}${path}`, 1); // warm up (and spend the one allowed request)
+      const cpus = new Map<string, number[]>(variants.map((v) => [v, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (let i = 0; i < variants.length; i++) {
+          const v = variants[(i + round) % variants.length] as (typeof variants)[number];
+          cpus.get(v)?.push((await load(s, `/${v}${path}`, DURATION_S)).cpuUsPerRequest);
+        }
+      }
+      const bare = cpus.get('bare') ?? [];
+      for (const v of variants) {
+        const own = cpus.get(v) ?? [];
+        const share = median(own.map((us, round) => (bare[round] as number) / us));
+        lines.push(`| ${s.framework} | ${kind} | ${labels[v]} | ${median(own).toFixed(1)} | ${share.toFixed(2)} |`);
+      }
+    }
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
 }
