@@ -2,8 +2,9 @@ import { type ResilienceEvent, RateLimitedError, systemClock } from '@palisade/c
 import { type RateLimitDecision, gcra, gcraRule, rateLimit, throttle } from '@palisade/rate-limit';
 import { Redis } from 'ioredis';
 import { type RedisClientType, createClient } from 'redis';
+import { createClient as createClient4 } from 'redis4';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { redisStore } from '../src/index.js';
+import { type IORedisClient, type RedisClient, redisStore } from '../src/index.js';
 import { REDIS_URL, describeRedis, ownRedis, serverMicros, uniquePrefix } from './helpers/redis.js';
 
 // Server time moves between calls, so waits are asserted within a few ms, never exactly.
@@ -252,30 +253,55 @@ describeRedis('redisStore() against a real Redis', () => {
   });
 });
 
-describeRedis('redisStore() script loading', () => {
-  it('loads the script on the first NOSCRIPT, and again after the script cache is flushed', async () => {
-    const server = await ownRedis();
-    const client = createClient({ url: server.url });
+/** A client of each kind the store takes, connected to `url`: the store itself, a script flush, a quit. */
+const CLIENTS: Record<
+  string,
+  (url: string) => Promise<{ store: RedisClient | IORedisClient; flush(): Promise<unknown>; quit(): Promise<unknown> }>
+> = {
+  'node-redis 5': async (url) => {
+    const client = createClient({ url });
     client.on('error', () => {});
     await client.connect();
-    try {
-      const events: ResilienceEvent[] = [];
-      const limiter = rateLimit({
-        limit: 3,
-        windowMs: '1m',
-        store: redisStore({ client }),
-        onEvent: (e) => events.push(e),
-      });
-      expect((await limiter.consume('k')).allowed).toBe(true);
-      await client.scriptFlush();
-      expect((await limiter.consume('k')).allowed).toBe(true);
-      await client.scriptFlush();
-      const [a, b] = await Promise.all([limiter.consume('k'), limiter.consume('k')]);
-      expect([a.allowed, b.allowed].sort()).toEqual([false, true]);
-      expect(events.filter((e) => e.type === 'ratelimit.store-error')).toEqual([]);
-    } finally {
-      await client.quit();
-      await server.kill();
-    }
-  });
+    return { store: client, flush: () => client.scriptFlush(), quit: () => client.quit() };
+  },
+  'node-redis 4': async (url) => {
+    const client = createClient4({ url });
+    client.on('error', () => {});
+    await client.connect();
+    return { store: client, flush: () => client.scriptFlush(), quit: () => client.quit() };
+  },
+  ioredis: async (url) => {
+    const client = new Redis(url);
+    client.on('error', () => {});
+    return { store: client, flush: () => client.script('FLUSH'), quit: () => client.quit() };
+  },
+};
+
+describeRedis('redisStore() script loading', () => {
+  it.each(Object.keys(CLIENTS))(
+    '%s: loads the script on the first NOSCRIPT, and again after the script cache is flushed',
+    async (kind) => {
+      const server = await ownRedis();
+      const { store, flush, quit } = await (CLIENTS[kind] as (typeof CLIENTS)[string])(server.url);
+      try {
+        const events: ResilienceEvent[] = [];
+        const limiter = rateLimit({
+          limit: 3,
+          windowMs: '1m',
+          store: redisStore({ client: store }),
+          onEvent: (e) => events.push(e),
+        });
+        expect((await limiter.consume('k')).allowed).toBe(true);
+        await flush();
+        expect((await limiter.consume('k')).allowed).toBe(true);
+        await flush();
+        const [a, b] = await Promise.all([limiter.consume('k'), limiter.consume('k')]);
+        expect([a.allowed, b.allowed].sort()).toEqual([false, true]);
+        expect(events.filter((e) => e.type === 'ratelimit.store-error')).toEqual([]);
+      } finally {
+        await quit();
+        await server.kill();
+      }
+    },
+  );
 });
