@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { runWithDeadline } from '@palisade/core/deadline';
 import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono as Hono46 } from 'hono46';
 import type { AppDef, Harness, Running } from '../../express/test/suite.js';
 import {
   type PalisadeOptionalEnv,
@@ -12,10 +13,13 @@ import {
   timeout,
 } from '../src/index.js';
 
-/** Serves a test app on 127.0.0.1 with real Hono through @hono/node-server. */
-export async function serveHono(def: AppDef): Promise<Running> {
+/**
+ * Serves a test app on 127.0.0.1 with real Hono through @hono/node-server: the workspace's Hono,
+ * or `HonoClass` (Hono 4.6, the oldest the peer range takes, under the `hono46` alias).
+ */
+export async function serveHono(def: AppDef, HonoClass: typeof Hono = Hono): Promise<Running> {
   // Some routes run behind rateLimit only, which never sets c.get('palisade').
-  const app = new Hono<PalisadeOptionalEnv>();
+  const app = new HonoClass<PalisadeOptionalEnv>();
   const lateErrors: unknown[] = [];
   for (const mw of def.use ?? []) app.use(mw as MiddlewareHandler);
   for (const route of def.routes) {
@@ -56,5 +60,11 @@ export const honoHarness: Harness = {
   lib: { rateLimit, concurrencyLimit, timeout, circuitBreaker, resilience },
   trustOneProxyOptions: { proxyHops: 1 },
   deadlineOptions: { runWithDeadline },
-  serve: serveHono,
+  serve: (def) => serveHono(def),
+};
+
+/** The same suite on Hono 4.6 (the peer range starts there). */
+export const hono46Harness: Harness = {
+  ...honoHarness,
+  serve: (def) => serveHono(def, Hono46 as unknown as typeof Hono),
 };
