@@ -11,6 +11,7 @@ import {
 } from '@palisade/core';
 import { timeout } from '@palisade/timeout';
 import { currentDeadline } from '@palisade/core/deadline';
+import { relay } from './caller-signal.js';
 import { AttemptDispatcher, baseDispatcher } from './dispatch-abort.js';
 import { HttpStatusError } from './http-status-error.js';
 import { hasHeader, isIdempotent } from './idempotency.js';
@@ -68,19 +69,25 @@ class FetchCall {
     }
     let signal = req.signal;
     if (this.aborts) {
-      // Node's fetch, no signal of the caller's: stop the attempt through undici's dispatcher,
-      // which also adds the header (see dispatch-abort.ts). Otherwise, the attempt's own signal,
-      // which timeouts and hedges abort, joined to the caller's (which must still abort the body
-      // after the policies have let go): handing undici the caller's signal itself would leave a
-      // listener on it per request until each Request is garbage collected.
-      const base = req.request === undefined && signal === undefined ? baseDispatcher(fetchFn, req.init) : undefined;
+      // The caller's signal reaches fetch through a relay (see caller-signal.ts): it must still
+      // abort the body after the policies have let go, and must keep no trace of the call. On
+      // Node's fetch the policies stop the attempt through undici's dispatcher, which also adds
+      // the header (see dispatch-abort.ts); elsewhere the relay also follows the attempt's own
+      // signal, which timeouts and hedges abort.
+      const base = req.request === undefined ? baseDispatcher(fetchFn, req.init) : undefined;
       if (base !== undefined && isPolicyContext(ctx)) {
         const dispatcher = new AttemptDispatcher(base, ctx, header);
-        const init = attemptInit(req, signal, undefined, dispatcher);
+        const init = attemptInit(req, signal === undefined ? undefined : relay(signal).signal, undefined, dispatcher);
         return this.received(await dispatcher.send(fetchFn, req.input, init));
       }
       const own = ctx.signal;
-      signal = signal === undefined ? own : AbortSignal.any([signal, own]);
+      if (signal === undefined) signal = own;
+      else {
+        const joint = relay(signal);
+        if (own.aborted) joint.abort(own.reason);
+        else own.addEventListener('abort', () => joint.abort(own.reason), { once: true });
+        signal = joint.signal;
+      }
     }
     return this.received(await fetchFn(req.input, attemptInit(req, signal, header)));
   }

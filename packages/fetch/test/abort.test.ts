@@ -33,7 +33,7 @@ describe('caller abort at every stage', () => {
     expect(clock.pending).toBe(0);
   });
 
-  it('a long-lived caller signal gathers no listeners across calls', async () => {
+  it('a long-lived caller signal gathers no listeners across calls: one at most, shared', async () => {
     const clock = new FakeClock();
     const base = fakeFetch([new Response(null, { status: 503 }), new Response()]);
     const controller = new AbortController();
@@ -47,7 +47,9 @@ describe('caller abort at every stage', () => {
       await clock.advance(0);
       await p;
     }
-    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    // The one listener left is that of the attempts' relays (caller-signal.ts), until they are
+    // collected: test/signal-relay.test.ts sees it go.
+    expect(getEventListeners(controller.signal, 'abort').length).toBeLessThanOrEqual(1);
     await clock.advance(10_000); // the timeout's shared queue timer goes idle
     expect(clock.pending).toBe(0);
   });
