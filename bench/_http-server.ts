@@ -2,12 +2,12 @@
 //   tsx --conditions=@palisade/source bench/_http-server.ts <express|hono> <bare|noop|byhand|palisade|peer|all>
 // Routes: /allow (a limit no client reaches) and /limited (1 request per hour: all but the first
 // get 429); with `all`, every variant in one process, under /<variant>/allow and /<variant>/limited
-// (so that comparing them is free of the differences between processes). `noop` puts a middleware that only calls next() in front: the framework's own cost of
-// having a middleware at all (Hono leaves its single-handler fast path). `byhand` is a middleware
-// that decides nothing and sends what palisade's sends, written out as constants: on /allow the
-// two IETF headers, on /limited the 429 with its four headers and problem+json body, in the
-// framework's plainest way — what any limiter that answers as the issue asks pays for the answer
-// alone. Prints "PORT <n>".
+// (so that comparing them is free of the differences between processes). `noop` puts a middleware
+// that only calls next() in front: the framework's own cost of having a middleware at all (Hono
+// leaves its single-handler fast path). `byhand` is a middleware that decides nothing and sends
+// what palisade's sends, written out as constants: on /allow the two IETF headers, on /limited the
+// 429 with its four headers and problem+json body, in the framework's plainest way — what any
+// limiter that answers as the issue asks pays for the answer alone. Prints "PORT <n>".
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { rateLimit as palisadeExpress } from '@palisade/express';
@@ -23,6 +23,10 @@ const ALLOW = { limit: 1_000_000_000, windowMs: 60_000 };
 const LIMITED = { limit: 1, windowMs: 3_600_000 };
 
 type Limits = typeof ALLOW;
+
+/** The variants this process serves, each with the prefix of its routes. */
+const mounted: [variant: string, prefix: string][] =
+  variant === 'all' ? VARIANTS.map((v) => [v, `/${v}`]) : [[variant as string, '']];
 
 /** What palisade's rateLimit sends on each route (the allow path's `r` varies; its length does not). */
 const ALLOW_HEADERS = { 'ratelimit-policy': '"default";q=1000000000;w=60', ratelimit: '"default";r=999999999;t=0' };
@@ -100,8 +104,7 @@ process.on('message', (message) => {
 
 if (framework === 'express') {
   const app = express();
-  for (const v of variant === 'all' ? VARIANTS : [variant as string]) {
-    const prefix = variant === 'all' ? `/${v}` : '';
+  for (const [v, prefix] of mounted) {
     app.get(`${prefix}/allow`, ...expressLimiter(v, ALLOW), (_req, res) => {
       res.send('ok');
     });
@@ -114,8 +117,7 @@ if (framework === 'express') {
   const app = new Hono();
   const on = app.get as unknown as (path: string, ...handlers: MiddlewareHandler[]) => void;
   const ok: MiddlewareHandler = async (c) => c.text('ok');
-  for (const v of variant === 'all' ? VARIANTS : [variant as string]) {
-    const prefix = variant === 'all' ? `/${v}` : '';
+  for (const [v, prefix] of mounted) {
     on.call(app, `${prefix}/allow`, ...honoLimiter(v, ALLOW), ok);
     on.call(app, `${prefix}/limited`, ...honoLimiter(v, LIMITED), ok);
   }

@@ -102,7 +102,6 @@ async function run(pkg: string, { prints = [], serves }: Case): Promise<void> {
   proc.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk;
   });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
   if (serves) {
     // What it prints comes once its own calls are done: wait for that before looking.
     for (let tries = 0; !prints.every((re) => re.test(stdout)) && tries < 200; tries++) {
@@ -117,7 +116,7 @@ async function run(pkg: string, { prints = [], serves }: Case): Promise<void> {
     serves.check(response, await response.text());
     proc.kill();
   } else {
-    const code = await exited;
+    const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
     expect(stderr, `${pkg} wrote to stderr`).toBe('');
     expect(code, `${pkg} exit code; stdout:\n${stdout}`).toBe(0);
   }

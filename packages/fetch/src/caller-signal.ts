@@ -43,7 +43,7 @@ class Relays {
   forget(): void {
     this.refs.clear();
     offAbort(this.signal, this);
-    if (relaysOf.get(this.signal) === this) relaysOf.delete(this.signal);
+    relaysOf.delete(this.signal);
   }
 }
 
