@@ -1,8 +1,14 @@
 // Extracts every ```ts / ```typescript block of the docs and READMEs into docs/.snippets/ so that
 // `npm run typecheck` compiles them with the rest of the repo: docs cannot drift from the API.
-// A block that is deliberately not code belongs in a ```text block.
+// A block that is deliberately not code belongs in a ```text block; a block of another library's
+// code, shown for comparison (docs/migrating.md), in a ```js block, which is not checked.
+//
+// It then checks that tsconfig.json's program holds every file it wrote: TypeScript leaves
+// dot-directories out of an `include` directory entry, so docs/.snippets must be named by a glob
+// (`docs/.snippets/*.ts`), and nothing else would notice if it were not.
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import ts from 'typescript';
 
 const root = process.cwd();
 const out = join(root, 'docs', '.snippets');
@@ -31,6 +37,7 @@ for (const base of ['packages', 'examples']) {
 files.push(join(root, 'README.md'));
 
 let count = 0;
+const written = [];
 for (const file of files) {
   let text;
   try {
@@ -45,8 +52,22 @@ for (const file of files) {
     n++;
     const line = text.slice(0, match.index).split('\n').length;
     const name = `${relative(root, file).replace(/[^a-zA-Z0-9]+/g, '_')}_${n}.ts`;
+    written.push(join(out, name));
     writeFileSync(join(out, name), `// ${relative(root, file)}:${line}\n${match[2]}\nexport {};\n`);
     count++;
   }
 }
 process.stdout.write(`extracted ${count} TypeScript blocks from ${files.length} markdown files\n`);
+
+const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, {
+  ...ts.sys,
+  onUnRecoverableConfigFileDiagnostic: (d) => {
+    throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  },
+});
+const compiled = new Set(config?.fileNames.map((f) => relative(root, f)));
+const left = written.map((f) => relative(root, f)).filter((f) => !compiled.has(f));
+if (left.length > 0) {
+  process.stderr.write(`tsconfig.json does not compile ${left.length} extracted blocks, e.g. ${left[0]}\n`);
+  process.exit(1);
+}
