@@ -59,12 +59,16 @@ for (const file of files) {
 }
 process.stdout.write(`extracted ${count} TypeScript blocks from ${files.length} markdown files\n`);
 
-const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, {
-  ...ts.sys,
-  onUnRecoverableConfigFileDiagnostic: (d) => {
-    throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+const config = ts.getParsedCommandLineOfConfigFile(
+  join(root, 'tsconfig.json'),
+  {},
+  {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    },
   },
-});
+);
 const compiled = new Set(config?.fileNames.map((f) => relative(root, f)));
 const left = written.map((f) => relative(root, f)).filter((f) => !compiled.has(f));
 if (left.length > 0) {
