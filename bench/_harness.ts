@@ -7,27 +7,109 @@ import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 
-export interface BenchCase {
+/** The middle value (of an odd count; the upper middle of an even one). */
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+};
+
+/**
+ * The peer libraries measured against palisade (dev dependencies of bench/ only). A row of one of
+ * them is marked with {@link PeerMark} so that its table gets the peer-ratio column.
+ */
+export type Peer =
+  | 'cockatiel'
+  | 'opossum'
+  | 'p-retry'
+  | 'p-limit'
+  | 'bottleneck'
+  | 'rate-limiter-flexible'
+  | 'express-rate-limit'
+  | 'hono-rate-limiter';
+
+/**
+ * Marks a row as a peer's: `peer` names the library, `versus` is the exact name of the palisade row
+ * in the same table it is compared with (the like-for-like one, named rather than guessed).
+ */
+export type PeerMark = { peer: Peer; versus: string } | { peer?: undefined; versus?: undefined };
+
+/** A row of any table: its label, and whether it is a peer's. */
+export type Peered = { name: string } & PeerMark;
+
+/**
+ * What a table's figures measure, which decides the way the peer ratio is taken so that it always
+ * reads "> 1: palisade does better": costs (time per op, CPU, bytes) as peer ÷ palisade, rates
+ * (requests or operations per second) as palisade ÷ peer.
+ */
+export type Quantity = 'time' | 'rate' | 'cpu' | 'bytes';
+
+const PEER_HEADERS: Record<Quantity, string> = {
+  time: "palisade's speed ÷ the peer's (> 1: palisade faster)",
+  rate: "palisade's speed ÷ the peer's (> 1: palisade faster)",
+  cpu: "the peer's CPU ÷ palisade's (> 1: palisade cheaper)",
+  bytes: "the peer's bytes ÷ palisade's (> 1: palisade smaller)",
+};
+
+/** The header of the peer-ratio column of a table whose figures are of `quantity`. */
+export function peerHeader(quantity: Quantity): string {
+  return PEER_HEADERS[quantity];
+}
+
+/**
+ * The peer-ratio cells of a table, one per row: empty for palisade's and other rows, and for each
+ * peer's row how many times better palisade's `versus` row does, e.g. `2.93 (vs palisade retry())`.
+ * `values` gives a row's figures per round, the same rounds for every row (the ratio is then the
+ * median over rounds of the ratio in each round, so that a slow round weighs on both sides), or a
+ * single figure. Throws when a `versus` names no row: a pairing must never silently go missing.
+ */
+export function peerCells<R extends Peered>(
+  rows: R[],
+  values: (row: R) => number | number[],
+  quantity: Quantity,
+): string[] {
+  return rows.map((row) => {
+    if (row.peer === undefined) return '';
+    const palisade = rows.find((r) => r.name === row.versus);
+    if (palisade === undefined) throw new Error(`${row.name}: no row named "${row.versus}" to compare with`);
+    const ours = [values(palisade)].flat();
+    const theirs = [values(row)].flat();
+    if (ours.length !== theirs.length) throw new Error(`${row.name}: not measured in the same rounds as its pair`);
+    const ratios = ours.map((x, i) => (quantity === 'rate' ? x / (theirs[i] as number) : (theirs[i] as number) / x));
+    return `${median(ratios).toFixed(2)} (vs ${palisade.name})`;
+  });
+}
+
+/** Whether any row of a table is a peer's (the table then gets the peer-ratio column). */
+export const hasPeers = (rows: Peered[]): boolean => rows.some((r) => r.peer !== undefined);
+
+export type BenchCase = {
   /** Row label, e.g. `palisade retry()` or `cockatiel retry`. */
   name: string;
   /** One operation; awaited when it returns a promise. */
   fn: () => unknown;
-}
+} & PeerMark;
 
 export interface BenchOptions {
   /** Operations per timed batch. @default 200_000 */
   iterations?: number;
-  /** Alternating rounds over all cases; the median is reported. @default 7 */
+  /** Alternating rounds over all cases; the median is reported. Odd, so the median is a sample. @default 7 */
   rounds?: number;
 }
 
-export interface BenchRow {
+export type BenchRow = {
   name: string;
+  /** Median over rounds. */
   nsPerOp: number;
   ratioToBare: number;
-}
+  /** ns/op of each round, in round order (the same rounds for every row of a table). */
+  samples: number[];
+  /** How the row was measured, for the table's note. */
+  rounds: number;
+  iterations: number;
+} & PeerMark;
 
-async function timeBatch(fn: () => unknown, iterations: number): Promise<number> {
+/** ns per call of `fn` over `iterations` calls in a row (each awaited when it returns a promise). */
+export async function timeBatch(fn: () => unknown, iterations: number): Promise<number> {
   const start = process.hrtime.bigint();
   for (let i = 0; i < iterations; i++) {
     const r = fn();
@@ -36,12 +118,11 @@ async function timeBatch(fn: () => unknown, iterations: number): Promise<number>
   return Number(process.hrtime.bigint() - start) / iterations;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-};
-
-/** Measures every case in alternating rounds and prints a markdown table. Case 0 is the bare call. */
+/**
+ * Measures every case in alternating rounds (forward, then backward, so that no case always runs
+ * first or last) and prints a markdown table: median ns/op, the ratio to the bare call (case 0), and
+ * for peers' cases the ratio to their palisade pair. Returns the rows.
+ */
 export async function compare(title: string, cases: BenchCase[], options: BenchOptions = {}): Promise<BenchRow[]> {
   const iterations = options.iterations ?? 200_000;
   const rounds = options.rounds ?? 7;
@@ -54,18 +135,42 @@ export async function compare(title: string, cases: BenchCase[], options: BenchO
     }
   }
   const bare = median(samples[0] as number[]);
-  const rows = cases.map((c, i) => {
-    const ns = median(samples[i] as number[]);
-    return { name: c.name, nsPerOp: ns, ratioToBare: ns / bare };
+  const rows = cases.map((c, i): BenchRow => {
+    const own = samples[i] as number[];
+    const ns = median(own);
+    const base = { name: c.name, nsPerOp: ns, ratioToBare: ns / bare, samples: own, rounds, iterations };
+    return c.peer === undefined ? base : { ...base, peer: c.peer, versus: c.versus };
   });
   printTable(title, rows);
   return rows;
 }
 
+/** The markdown lines of a {@link compare} table (title, how it was measured, rows). */
+export function formatTable(title: string, rows: BenchRow[]): string[] {
+  const first = rows[0];
+  const peers = hasPeers(rows);
+  const how = first
+    ? `Median of ${first.rounds} alternating rounds of ${first.iterations.toLocaleString('en-US')} calls per case; "× bare" is the ratio to the first row${peers ? '; the peer column is the median over rounds of the same-round ratio, so it may differ a little from the ratio of the two medians' : ''}.`
+    : '';
+  const cells = peers ? peerCells(rows, (r) => r.samples, 'time') : [];
+  const lines = [
+    `### ${title}`,
+    '',
+    how,
+    '',
+    `| case | ns/op | × bare |${peers ? ` ${peerHeader('time')} |` : ''}`,
+    `| --- | ---: | ---: |${peers ? ' ---: |' : ''}`,
+  ];
+  rows.forEach((row, i) => {
+    lines.push(
+      `| ${row.name} | ${row.nsPerOp.toFixed(1)} | ${row.ratioToBare.toFixed(2)} |${peers ? ` ${cells[i]} |` : ''}`,
+    );
+  });
+  return lines;
+}
+
 export function printTable(title: string, rows: BenchRow[]): void {
-  const lines = [`### ${title}`, '', '| case | ns/op | × bare |', '| --- | ---: | ---: |'];
-  for (const row of rows) lines.push(`| ${row.name} | ${row.nsPerOp.toFixed(1)} | ${row.ratioToBare.toFixed(2)} |`);
-  process.stdout.write(`${lines.join('\n')}\n\n`);
+  process.stdout.write(`${formatTable(title, rows).join('\n')}\n\n`);
 }
 
 /** One line naming the machine and runtime, for result files. */

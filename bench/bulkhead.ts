@@ -12,16 +12,18 @@ const adaptive = concurrencyLimit({ algorithm: 'gradient', maxQueue: 10 });
 const cockatiel = cockatielBulkhead(10, 10);
 const limit = pLimit(10);
 const signal = new AbortController().signal;
+const PALISADE = 'palisade bulkhead';
 
 await compare(
   'bulkhead, uncontended, on an always-resolving call',
   [
     { name: 'bare await fn()', fn },
-    { name: 'palisade bulkhead', fn: () => palisade.execute(fn) },
+    { name: PALISADE, fn: () => palisade.execute(fn) },
     { name: 'palisade bulkhead + caller signal', fn: () => palisade.execute(fn, { signal }) },
     { name: 'palisade concurrencyLimit (gradient)', fn: () => adaptive.execute(fn) },
-    { name: 'cockatiel bulkhead(10, 10)', fn: () => cockatiel.execute(fn) },
-    { name: 'p-limit(10)', fn: () => limit(fn) },
+    { name: 'cockatiel bulkhead(10, 10)', fn: () => cockatiel.execute(fn), peer: 'cockatiel', versus: PALISADE },
+    // p-limit has no queue bound: the nearest palisade policy is still the bulkhead.
+    { name: 'p-limit(10)', fn: () => limit(fn), peer: 'p-limit', versus: PALISADE },
   ],
   { rounds: 11 },
 );

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { circuitBreaker, keyed } from '@palisade/circuit-breaker';
 import { ConsecutiveBreaker, circuitBreaker as cockatielBreaker, handleAll } from 'cockatiel';
 import CircuitBreaker from 'opossum';
-import { bytesPerKey, compare, heapAfterGc, runAlone } from './_harness.js';
+import { type PeerMark, bytesPerKey, compare, heapAfterGc, peerCells, peerHeader, runAlone } from './_harness.js';
 
 const KEYS = 100_000;
 
@@ -24,12 +24,12 @@ const timerHook = createHook({
 });
 const timers = (): number => liveTimers.size;
 
-interface MemoryRow {
+type MemoryRow = {
   name: string;
   bytesPerBreaker: number;
   liveTimers: number;
   idleCpuPercent: number;
-}
+} & PeerMark;
 
 /** CPU used by this process while it sits idle for `ms` (timers of idle breakers show up here). */
 async function idleCpu(ms: number): Promise<number> {
@@ -41,11 +41,17 @@ async function idleCpu(ms: number): Promise<number> {
   return ((cpu.user + cpu.system) / 1_000 / ms) * 100;
 }
 
-async function measure(name: string, count: number, build: () => (i: number) => Promise<unknown>): Promise<MemoryRow> {
+async function measure(
+  name: string,
+  count: number,
+  build: () => (i: number) => Promise<unknown>,
+  mark: PeerMark = {},
+): Promise<MemoryRow> {
   const timersBefore = timers();
   // Every build below keeps its breakers in a variable of memory(), so they outlive this call.
   const bytesPerBreaker = await bytesPerKey(count, build);
   return {
+    ...mark,
     name,
     bytesPerBreaker,
     liveTimers: timers() - timersBefore,
@@ -61,12 +67,13 @@ async function memory(): Promise<void> {
     throw new Error('down');
   };
 
+  const ONE_SUCCESS = 'palisade keyed(circuitBreaker), 1 success per key';
   // One options object shared by every key: validated once, so a key costs only its own state.
   const options = { failureRateThreshold: 0.5, minimumCalls: 20 };
   const timeOptions = { ...options, window: { kind: 'time', ms: '10s' } } as const;
   const perKey = keyed(() => circuitBreaker(options), { maxKeys: KEYS, idleMs: '10m' });
   rows.push(
-    await measure('palisade keyed(circuitBreaker), 1 success per key', KEYS, () => {
+    await measure(ONE_SUCCESS, KEYS, () => {
       return (i) => perKey.execute(ok, { key: `host-${i}.example.com` });
     }),
   );
@@ -98,44 +105,57 @@ async function memory(): Promise<void> {
 
   const cockatiel = new Map<string, ReturnType<typeof cockatielBreaker>>();
   rows.push(
-    await measure('cockatiel circuitBreaker per key (Map), 1 success', KEYS, () => {
-      return (i) => {
-        const key = `host-${i}.example.com`;
-        let b = cockatiel.get(key);
-        if (!b)
-          cockatiel.set(
-            key,
-            (b = cockatielBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) })),
-          );
-        return b.execute(ok);
-      };
-    }),
+    await measure(
+      'cockatiel circuitBreaker per key (Map), 1 success',
+      KEYS,
+      () => {
+        return (i) => {
+          const key = `host-${i}.example.com`;
+          let b = cockatiel.get(key);
+          if (!b)
+            cockatiel.set(
+              key,
+              (b = cockatielBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) })),
+            );
+          return b.execute(ok);
+        };
+      },
+      { peer: 'cockatiel', versus: ONE_SUCCESS },
+    ),
   );
 
   // opossum: two interval timers per breaker; 100k of them keep a core busy, so measure 10k.
   const OPOSSUM = 10_000;
   const opossum = new Map<string, CircuitBreaker>();
   rows.push(
-    await measure(`opossum CircuitBreaker per key (Map, ${OPOSSUM / 1000}k), 1 fire`, OPOSSUM, () => {
-      return (i) => {
-        const key = `host-${i}.example.com`;
-        let b = opossum.get(key);
-        if (!b) opossum.set(key, (b = new CircuitBreaker(ok, { timeout: false })));
-        return b.fire();
-      };
-    }),
+    await measure(
+      `opossum CircuitBreaker per key (Map, ${OPOSSUM / 1000}k), 1 fire`,
+      OPOSSUM,
+      () => {
+        return (i) => {
+          const key = `host-${i}.example.com`;
+          let b = opossum.get(key);
+          if (!b) opossum.set(key, (b = new CircuitBreaker(ok, { timeout: false })));
+          return b.fire();
+        };
+      },
+      { peer: 'opossum', versus: ONE_SUCCESS },
+    ),
   );
   for (const b of opossum.values()) b.shutdown();
   opossum.clear();
 
+  const cells = peerCells(rows, (r) => r.bytesPerBreaker, 'bytes');
   const lines = [
     `### memory and timers of ${KEYS / 1000}k keyed breakers`,
     '',
-    '| case | bytes / breaker | live timers added | CPU while idle (2 s) |',
-    '| --- | ---: | ---: | ---: |',
+    'One measurement per row (heap after full GCs, not a timing): no rounds.',
+    '',
+    `| case | bytes / breaker | live timers added | CPU while idle (2 s) | ${peerHeader('bytes')} |`,
+    '| --- | ---: | ---: | ---: | ---: |',
     ...rows.map(
-      (r) =>
-        `| ${r.name} | ${Math.round(r.bytesPerBreaker)} | ${Math.max(0, r.liveTimers)} | ${r.idleCpuPercent.toFixed(1)} % |`,
+      (r, i) =>
+        `| ${r.name} | ${Math.round(r.bytesPerBreaker)} | ${Math.max(0, r.liveTimers)} | ${r.idleCpuPercent.toFixed(1)} % | ${cells[i]} |`,
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n\n`);
@@ -154,17 +174,29 @@ async function speed(): Promise<void> {
   const opossum = new CircuitBreaker(fn);
   const opossumNoTimeout = new CircuitBreaker(fn, { timeout: false });
   const signal = new AbortController().signal;
+  const DEFAULTS = 'palisade circuitBreaker() (defaults: count window, no clock read)';
 
   await compare('circuitBreaker() closed, on an always-resolving call', [
     { name: 'bare await fn()', fn },
-    { name: 'palisade circuitBreaker() (defaults: count window, no clock read)', fn: () => defaults.execute(fn) },
+    { name: DEFAULTS, fn: () => defaults.execute(fn) },
     { name: 'palisade circuitBreaker({ slowCallDurationMs: 60_000 }) (2 clock reads)', fn: () => timed.execute(fn) },
     { name: 'palisade circuitBreaker({ window: time 10 s }) (1 clock read)', fn: () => timeWindow.execute(fn) },
     { name: 'palisade circuitBreaker() + caller signal', fn: () => defaults.execute(fn, { signal }) },
     { name: 'palisade keyed(circuitBreaker) per host', fn: () => perHost.execute(fn, { key: 'api.example.com' }) },
-    { name: 'cockatiel circuitBreaker(ConsecutiveBreaker(5))', fn: () => cockatiel.execute(fn) },
-    { name: 'opossum fire() (defaults: 10 s timeout)', fn: () => opossum.fire() },
-    { name: 'opossum fire() ({ timeout: false })', fn: () => opossumNoTimeout.fire() },
+    {
+      name: 'cockatiel circuitBreaker(ConsecutiveBreaker(5))',
+      fn: () => cockatiel.execute(fn),
+      peer: 'cockatiel',
+      versus: DEFAULTS,
+    },
+    // palisade's breaker has no timeout of its own: both of opossum's rows pair with its defaults.
+    { name: 'opossum fire() (defaults: 10 s timeout)', fn: () => opossum.fire(), peer: 'opossum', versus: DEFAULTS },
+    {
+      name: 'opossum fire() ({ timeout: false })',
+      fn: () => opossumNoTimeout.fire(),
+      peer: 'opossum',
+      versus: DEFAULTS,
+    },
   ]);
   opossum.shutdown();
   opossumNoTimeout.shutdown();

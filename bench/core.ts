@@ -21,11 +21,21 @@ await compare('timeout() on an always-resolving call', [
   { name: 'palisade pipeline(timeout)', fn: () => palisadeTimeoutPipeline.execute(fn) },
   { name: 'palisade timeout (aggressive)', fn: () => palisadeAggressive.execute(fn) },
   { name: 'palisade timeout + caller signal', fn: () => palisadeTimeout.execute(fn, { signal }) },
-  { name: 'cockatiel timeout (cooperative)', fn: () => cockatielCooperative.execute(fn) },
+  {
+    name: 'cockatiel timeout (cooperative)',
+    fn: () => cockatielCooperative.execute(fn),
+    peer: 'cockatiel',
+    versus: 'palisade timeout (cooperative)',
+  },
 ]);
 
 await compare('4-deep no-op pipeline', [
   { name: 'bare await fn()', fn },
   { name: 'palisade pipeline(noop ×4)', fn: () => palisadeNoops.execute(fn) },
-  { name: 'cockatiel wrap(noop ×4)', fn: () => cockatielWrap.execute(fn) },
+  {
+    name: 'cockatiel wrap(noop ×4)',
+    fn: () => cockatielWrap.execute(fn),
+    peer: 'cockatiel',
+    versus: 'palisade pipeline(noop ×4)',
+  },
 ]);

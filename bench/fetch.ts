@@ -21,7 +21,7 @@ import {
   timeout as cockatielTimeout,
   wrap,
 } from 'cockatiel';
-import { type BenchRow, compare, machine, pinToAllButLastCore } from './_harness.js';
+import { type BenchRow, compare, machine, median, peerCells, peerHeader, pinToAllButLastCore } from './_harness.js';
 
 const CONCURRENCY = 16;
 const SERVER = `
@@ -77,7 +77,6 @@ const burst = (name: string, one: () => Promise<string>) => {
     samples.push((used.user + used.system) / CONCURRENCY);
   };
 };
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const text = (res: Response) => res.text();
 
 const PLAIN = 'plain fetch';
@@ -102,6 +101,8 @@ const rows: BenchRow[] = await compare(
     {
       name: COCKATIEL,
       fn: burst(COCKATIEL, () => cockatiel.execute(({ signal }) => fetch(url, { signal }).then(text))),
+      peer: 'cockatiel',
+      versus: PALISADE,
     },
     { name: CONTROL, fn: burst(CONTROL, () => fetch(url).then(text)) },
   ],
@@ -115,15 +116,17 @@ const baseNs = (rowOf(PLAIN).nsPerOp + rowOf(CONTROL).nsPerOp) / 2;
 const plainCpu = median(cpu.get(PLAIN) as number[]);
 const controlCpu = median(cpu.get(CONTROL) as number[]);
 const baseCpu = (plainCpu + controlCpu) / 2;
+// The speed ratio to the peer is the table above's; here, the ratio of client CPU per request.
+const cpuCells = peerCells(rows, (row) => median(cpu.get(row.name) as number[]), 'cpu');
 const lines = [
-  '| case | requests/s | share of plain fetch | client CPU µs/request | CPU × plain fetch |',
-  '| --- | ---: | ---: | ---: | ---: |',
+  `| case | requests/s | share of plain fetch | client CPU µs/request | CPU × plain fetch | ${peerHeader('cpu')} |`,
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
 ];
-for (const row of rows) {
+for (const [i, row] of rows.entries()) {
   const perSecond = (CONCURRENCY * 1e9) / row.nsPerOp;
   const us = median(cpu.get(row.name) as number[]);
   lines.push(
-    `| ${row.name} | ${Math.round(perSecond).toLocaleString('en-US')} | ${(baseNs / row.nsPerOp).toFixed(3)} | ${us.toFixed(1)} | ${(us / baseCpu).toFixed(3)} |`,
+    `| ${row.name} | ${Math.round(perSecond).toLocaleString('en-US')} | ${(baseNs / row.nsPerOp).toFixed(3)} | ${us.toFixed(1)} | ${(us / baseCpu).toFixed(3)} | ${cpuCells[i]} |`,
   );
 }
 lines.push(

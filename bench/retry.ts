@@ -12,6 +12,7 @@ const palisadeNoBudget = retry({ budget: false });
 const palisadeObserved = retry({ onEvent: () => {} });
 const cockatiel = cockatielRetry(handleAll, { maxAttempts: 3 });
 const signal = new AbortController().signal;
+const DEFAULT = 'palisade retry() (default budget)';
 
 if (process.argv.includes('--goal')) {
   // The goal's pair alone, in a fresh process (see runAlone) and more rounds.
@@ -28,12 +29,17 @@ if (process.argv.includes('--goal')) {
     'retry() on a call that succeeds first time',
     [
       { name: 'bare await fn()', fn },
-      { name: 'palisade retry() (default budget)', fn: () => palisadeDefault.execute(fn) },
+      { name: DEFAULT, fn: () => palisadeDefault.execute(fn) },
       { name: 'palisade retry({ budget: false })', fn: () => palisadeNoBudget.execute(fn) },
       { name: 'palisade retry() + caller signal', fn: () => palisadeDefault.execute(fn, { signal }) },
       { name: 'palisade retry() + onEvent', fn: () => palisadeObserved.execute(fn) },
-      { name: 'cockatiel retry(handleAll, { maxAttempts: 3 })', fn: () => cockatiel.execute(fn) },
-      { name: 'p-retry (retries: 2)', fn: () => pRetry(fn, { retries: 2 }) },
+      {
+        name: 'cockatiel retry(handleAll, { maxAttempts: 3 })',
+        fn: () => cockatiel.execute(fn),
+        peer: 'cockatiel',
+        versus: DEFAULT,
+      },
+      { name: 'p-retry (retries: 2)', fn: () => pRetry(fn, { retries: 2 }), peer: 'p-retry', versus: DEFAULT },
     ],
     { iterations: 100_000, rounds: 7 },
   );
