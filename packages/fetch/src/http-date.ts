@@ -27,7 +27,7 @@ const ASCTIME = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) ([ \d]\d) (\d{
 function toEpoch(year: number, monthName: string, day: number, h: number, m: number, s: number): number | undefined {
   const month = MONTHS[monthName];
   if (month === undefined || h > 23 || m > 59 || s > 60) return undefined;
-  const midnight = Date.UTC(year, month, day);
+  const midnight = new Date(0).setUTCFullYear(year, month, day); // Date.UTC reads years 0–99 as 1900–1999
   // Reject a day the month does not have (31 Feb) rather than letting Date roll it over.
   if (new Date(midnight).getUTCDate() !== day) return undefined;
   return midnight + ((h * 60 + m) * 60 + s) * 1_000;

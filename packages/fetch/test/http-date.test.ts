@@ -35,6 +35,13 @@ describe('parseHttpDate()', () => {
     expect(parseHttpDate(text, NOW)).toBeUndefined();
   });
 
+  it('reads a four-digit year below 100 as that year (Date.UTC would make it 19xx)', () => {
+    const year94 = new Date(0).setUTCFullYear(94, 10, 6) + ((8 * 60 + 49) * 60 + 37) * 1_000;
+    expect(parseHttpDate('Sat, 06 Nov 0094 08:49:37 GMT', NOW)).toBe(year94);
+    expect(parseHttpDate('Sat Nov  6 08:49:37 0094', NOW)).toBe(year94);
+    expect(parseHttpDate(new Date(year94).toUTCString(), NOW)).toBe(year94);
+  });
+
   it('agrees with Date for every IMF-fixdate Date itself prints', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 253_402_300_799 }), (seconds) => {
