@@ -51,6 +51,7 @@ export function parseHttpDate(value: string, now: number): number | undefined {
     const thisYear = new Date(now).getUTCFullYear();
     let year = thisYear - (thisYear % 100) + Number(yy);
     if (year > thisYear + 50) year -= 100;
+    else if (year <= thisYear - 50) year += 100; // RFC 9110: up to 50 years ahead, else the latest past
     return toEpoch(year, mon as string, Number(d), Number(h), Number(m), Number(s));
   }
   match = ASCTIME.exec(value);

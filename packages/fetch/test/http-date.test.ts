@@ -42,6 +42,14 @@ describe('parseHttpDate()', () => {
     expect(parseHttpDate(new Date(year94).toUTCString(), NOW)).toBe(year94);
   });
 
+  it('places an RFC 850 two-digit year up to 50 years ahead of now, else in the past, in any century', () => {
+    const in2080 = Date.UTC(2080, 5, 1);
+    expect(parseHttpDate('Monday, 01-Jan-10 00:00:00 GMT', in2080)).toBe(Date.UTC(2110, 0, 1));
+    expect(parseHttpDate('Friday, 01-Jan-30 00:00:00 GMT', in2080)).toBe(Date.UTC(2130, 0, 1));
+    expect(parseHttpDate('Wednesday, 01-Jan-31 00:00:00 GMT', in2080)).toBe(Date.UTC(2031, 0, 1));
+    expect(parseHttpDate('Saturday, 01-Jan-00 00:00:00 GMT', Date.UTC(1971, 0, 1))).toBe(Date.UTC(2000, 0, 1));
+  });
+
   it('agrees with Date for every IMF-fixdate Date itself prints', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 253_402_300_799 }), (seconds) => {
