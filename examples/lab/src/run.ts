@@ -4,21 +4,41 @@ import { type Child, startChild, stopChild } from './processes.js';
 import type { Scenario } from './scenarios.js';
 
 export type Mode = 'baseline' | 'palisade';
+export type Framework = 'express' | 'hono';
+
+/** The two routes of every service, as the load generator names them in its samples. */
+export const ITEMS_ROUTE = 'GET /api/items/:id';
+export const ORDERS_ROUTE = 'POST /api/orders';
+/** Share of the requests that place an order (the rest read items). */
+export const ORDERS_SHARE = 0.2;
 
 export interface RunResult {
   scenario: string;
   mode: Mode;
   durationMs: number;
   samples: Sample[];
+  /** The framework of each service, by `Sample.target`. */
+  frameworks: Framework[];
+  /** Every call that reached the upstream, orders included. */
   upstreamCalls: number;
+  /** The orders (POST /orders) among them. */
+  upstreamOrders: number;
   upstreamDuringOutage?: number;
   outage?: { fromMs: number; toMs: number };
+}
+
+/** The processes runs can share: the upstream (reset and reseeded by each run) and the load generator. */
+export interface Rig {
+  upstream: Child;
+  loadgen: Child;
 }
 
 export interface RunOptions {
   scale: number;
   /** Fixed port of the first service, so the dashboard URL stays the same across runs. */
   firstServicePort: number;
+  /** Shared upstream and load generator (see `startRig`); without it the run starts its own. */
+  rig?: Rig;
   onProgress?: (fraction: number) => void;
 }
 
@@ -26,77 +46,195 @@ const post = (url: string, body: unknown) =>
   fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }).then(
     (r) => r.text(),
   );
-const upstreamCount = async (base: string) =>
-  ((await (await fetch(`${base}/__stats`)).json()) as { requests: number }).requests;
+const upstreamStats = async (base: string) =>
+  (await (await fetch(`${base}/__stats`)).json()) as { requests: number; orders: number };
+
+/** Services alternate Express and Hono, the first (which serves the dashboard) on Express. */
+export const frameworkOf = (index: number): Framework => (index % 2 === 0 ? 'express' : 'hono');
+
+/**
+ * Starts processes side by side (start-up is most of a run's overhead) and adds each one that
+ * started to `started`, even when another failed, so that the caller can stop them all.
+ */
+async function startAll(specs: [file: string, env: Record<string, string>][], started: Child[]): Promise<Child[]> {
+  const settled = await Promise.allSettled(specs.map(([file, env]) => startChild(file, env)));
+  const children: Child[] = [];
+  for (const s of settled) {
+    if (s.status === 'rejected') continue;
+    started.push(s.value);
+    children.push(s.value);
+  }
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return children;
+}
+
+async function startRigInto(started: Child[]): Promise<Rig> {
+  const [upstream, loadgen] = await startAll(
+    [
+      ['upstream.ts', { PORT: '0' }],
+      ['loadgen.ts', {}],
+    ],
+    started,
+  );
+  return { upstream: upstream as Child, loadgen: loadgen as Child };
+}
+
+/** Starts an upstream and a load generator for several runs to share; stop them with `stopRig`. */
+export async function startRig(): Promise<Rig> {
+  const started: Child[] = [];
+  try {
+    return await startRigInto(started);
+  } catch (error) {
+    await Promise.all(started.map(stopChild));
+    throw error;
+  }
+}
+
+export async function stopRig(rig: Rig | undefined): Promise<void> {
+  if (rig) await Promise.all([stopChild(rig.loadgen), stopChild(rig.upstream)]);
+}
+
+/** Sends `plan` to the load generator and waits for its samples. */
+function load(loadgen: Child, plan: LoadPlan): Promise<Sample[]> {
+  return new Promise<Sample[]>((resolve, reject) => {
+    const onMessage = (m: { samples?: Sample[] }) => {
+      if (!m.samples) return;
+      loadgen.process.off('exit', onExit);
+      loadgen.process.off('message', onMessage);
+      resolve(m.samples);
+    };
+    const onExit = (code: number | null) => {
+      loadgen.process.off('message', onMessage);
+      reject(new Error(`load generator exited with ${code}`));
+    };
+    loadgen.process.on('message', onMessage);
+    loadgen.process.once('exit', onExit);
+    loadgen.process.send(plan);
+  });
+}
+
+/**
+ * Before the measured load, each service reads every item once and places one order, one request
+ * at a time: its cache, connections and compiled code are then those of a service that has been up
+ * for a while, whatever the machine's load at start-up. (One at a time also keeps the fleet under
+ * its shared quota.)
+ */
+async function warmUp(plan: LoadPlan): Promise<void> {
+  const send = (url: string, init: RequestInit = {}) =>
+    fetch(url, { ...init, signal: AbortSignal.timeout(5_000) }).then(
+      (res) => res.arrayBuffer(),
+      () => undefined,
+    );
+  await Promise.all(
+    plan.targets.map(async (target) => {
+      for (const path of plan.paths) await send(`${target}${path}`);
+      for (const route of plan.routes ?? []) {
+        const init: RequestInit = { method: route.method };
+        if (route.body !== undefined) {
+          init.body = route.body;
+          init.headers = { 'content-type': 'application/json' };
+        }
+        for (const path of route.paths) await send(`${target}${path}`, init);
+      }
+    }),
+  );
+}
 
 export async function runScenario(scenario: Scenario, mode: Mode, options: RunOptions): Promise<RunResult> {
   const durationMs = Math.round(scenario.durationMs * options.scale);
-  let upstream: Child | undefined;
-  const services: Child[] = [];
-  let loadgen: Child | undefined;
+  const count = scenario.services ?? 2;
+  const frameworks = Array.from({ length: count }, (_, i) => frameworkOf(i));
+  const labRun = `${scenario.name}-${mode}-${process.pid}-${Date.now()}`;
+  const own: Child[] = [];
   try {
-    upstream = await startChild('upstream.ts', { PORT: '0', SEED: String(scenario.name.length) });
-    const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
-    const count = scenario.services ?? 1;
-    const labRun = `${scenario.name}-${mode}-${process.pid}-${Date.now()}`;
-    for (let i = 0; i < count; i++) {
-      services.push(
-        await startChild('service.ts', {
+    const rig = options.rig ?? (await startRigInto(own));
+    const upstreamUrl = `http://127.0.0.1:${rig.upstream.port}`;
+    const services = await startAll(
+      frameworks.map((framework, i) => [
+        'service.ts',
+        {
           PORT: String(i === 0 ? options.firstServicePort : 0),
           UPSTREAM: upstreamUrl,
           MODE: mode,
-          FRAMEWORK: i % 2 === 0 ? 'express' : 'hono',
+          FRAMEWORK: framework,
           SCENARIO: scenario.name,
           FLEET_SIZE: String(count),
           INSTANCE: String(i),
           LAB_RUN: labRun,
-        }),
-      );
-    }
-    await post(`${upstreamUrl}/__faults`, scenario.faults(durationMs)[0]?.faults ?? {});
-    await fetch(`${upstreamUrl}/__reset`);
-    loadgen = await startChild('loadgen.ts', {});
+        },
+      ]),
+      own,
+    );
     const plan: LoadPlan = {
       targets: services.map((s) => `http://127.0.0.1:${s.port}`),
-      paths: Array.from({ length: 50 }, (_, i) => `/api/items/${i}`),
+      route: ITEMS_ROUTE,
+      // A catalogue of 20 items, each read by every service during the warm-up.
+      paths: Array.from({ length: 20 }, (_, i) => `/api/items/${i}`),
+      routes: [
+        {
+          route: ORDERS_ROUTE,
+          share: ORDERS_SHARE,
+          method: 'POST',
+          paths: ['/api/orders'],
+          body: JSON.stringify({ item: '7', quantity: 1 }),
+        },
+      ],
       segments: scenario.load(durationMs),
       clientTimeoutMs: scenario.clientTimeoutMs,
     };
+    // Warm up on a healthy upstream, then set the scenario's faults and zero the counts.
+    await post(`${upstreamUrl}/__faults`, {});
+    await warmUp(plan);
+    await post(`${upstreamUrl}/__faults`, scenario.faults(durationMs)[0]?.faults ?? {});
+    await fetch(`${upstreamUrl}/__reset?seed=${scenario.name.length}`);
     const outage = scenario.outage
       ? { fromMs: scenario.outage[0] * durationMs, toMs: scenario.outage[1] * durationMs }
       : undefined;
     let atOutageStart = 0;
     let atOutageEnd = 0;
-    const started = Date.now();
+    const begun = Date.now();
     const timers: NodeJS.Timeout[] = [];
+    const steps: Promise<void>[] = [];
     for (const step of scenario.faults(durationMs).slice(1)) {
       timers.push(
         setTimeout(() => {
-          void (async () => {
-            if (outage && step.atMs === outage.fromMs) atOutageStart = await upstreamCount(upstreamUrl);
-            if (outage && step.atMs === outage.toMs) atOutageEnd = await upstreamCount(upstreamUrl);
+          const applied = (async () => {
+            if (outage && step.atMs === outage.fromMs) atOutageStart = (await upstreamStats(upstreamUrl)).requests;
+            if (outage && step.atMs === outage.toMs) atOutageEnd = (await upstreamStats(upstreamUrl)).requests;
             await post(`${upstreamUrl}/__faults`, step.faults);
           })();
+          applied.catch(() => {}); // awaited below; this only keeps an early exit from an unhandled rejection
+          steps.push(applied);
         }, step.atMs),
       );
     }
-    const progress = setInterval(() => options.onProgress?.(Math.min(1, (Date.now() - started) / durationMs)), 200);
-    const samples = await new Promise<Sample[]>((resolve, reject) => {
-      loadgen?.process.once('message', (m: { samples: Sample[] }) => resolve(m.samples));
-      loadgen?.process.once('exit', (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
-      loadgen?.process.send(plan);
-    });
-    clearInterval(progress);
-    for (const t of timers) clearTimeout(t);
+    const progress = setInterval(() => options.onProgress?.(Math.min(1, (Date.now() - begun) / durationMs)), 200);
+    let samples: Sample[];
+    try {
+      samples = await load(rig.loadgen, plan);
+    } finally {
+      clearInterval(progress);
+      for (const t of timers) clearTimeout(t);
+    }
+    await Promise.all(steps);
     options.onProgress?.(1);
-    const upstreamCalls = await upstreamCount(upstreamUrl);
-    const result: RunResult = { scenario: scenario.name, mode, durationMs, samples, upstreamCalls };
+    const stats = await upstreamStats(upstreamUrl);
+    const result: RunResult = {
+      scenario: scenario.name,
+      mode,
+      durationMs,
+      samples,
+      frameworks,
+      upstreamCalls: stats.requests,
+      upstreamOrders: stats.orders,
+    };
     if (outage) {
       result.outage = outage;
       result.upstreamDuringOutage = atOutageEnd - atOutageStart;
     }
     return result;
   } finally {
-    await Promise.all([stopChild(loadgen), ...services.map(stopChild), stopChild(upstream)]);
+    await Promise.all(own.map(stopChild));
   }
 }

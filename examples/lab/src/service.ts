@@ -1,12 +1,17 @@
-// One service process of the lab: an Express or Hono app (FRAMEWORK) whose route calls the upstream.
-// MODE=baseline uses plain fetch and no protection; MODE=palisade uses the policies in policies.ts.
+// One service process of the lab: an Express or Hono app (FRAMEWORK) with two routes that call the
+// upstream — GET /api/items/:id (reads, served stale when the upstream cannot answer) and
+// POST /api/orders (not idempotent). MODE=baseline uses plain fetch and no protection;
+// MODE=palisade uses the per-route policies in policies.ts. A stale answer carries `x-stale: 1`.
 import { createServer } from 'node:http';
-import { type Outbound, baselineOutbound, palisadeService } from './policies.js';
+import type { Context } from 'hono';
+import { type Outbound, type OutboundResult, baselineOutbound, palisadeService } from './policies.js';
 
 const framework = process.env.FRAMEWORK === 'hono' ? 'hono' : 'express';
 const mode = process.env.MODE === 'palisade' ? 'palisade' : 'baseline';
 const upstream = process.env.UPSTREAM ?? 'http://127.0.0.1:9';
 const port = Number(process.env.PORT ?? 0);
+
+const headersOf = (result: OutboundResult): Record<string, string> => (result.stale ? { 'x-stale': '1' } : {});
 
 async function start(): Promise<number> {
   const built = mode === 'palisade' ? await palisadeService(upstream) : undefined;
@@ -19,11 +24,14 @@ async function start(): Promise<number> {
       app.get('/__palisade/dashboard', built.dashboard);
       app.use(built.express);
     }
+    const signalOf = (locals: Record<string, unknown>) =>
+      (locals.palisade as { signal?: AbortSignal } | undefined)?.signal;
     app.get('/api/items/:id', async (req, res) => {
-      const result = await outbound(
-        req.params.id,
-        (res.locals.palisade as { signal?: AbortSignal } | undefined)?.signal,
-      );
+      const result = await outbound.item(req.params.id, signalOf(res.locals));
+      if (!res.headersSent) res.status(result.status).set(headersOf(result)).json(result.body);
+    });
+    app.post('/api/orders', express.json(), async (req, res) => {
+      const result = await outbound.order(req.body as unknown, signalOf(res.locals));
       if (!res.headersSent) res.status(result.status).json(result.body);
     });
     const server = createServer(app);
@@ -37,10 +45,16 @@ async function start(): Promise<number> {
     app.get('/__palisade/dashboard', (c) => dashboard.fetch(c.req.raw));
     app.use('*', built.hono);
   }
+  // The palisade middleware sets `c.get('palisade')`; the baseline app has no such variable.
+  const signalOf = (c: Context) =>
+    (c.get as (key: string) => { signal?: AbortSignal } | undefined)('palisade')?.signal ?? c.req.raw.signal;
   app.get('/api/items/:id', async (c) => {
-    const info = (c.get as (key: string) => { signal?: AbortSignal } | undefined)('palisade');
-    const result = await outbound(c.req.param('id'), info?.signal ?? c.req.raw.signal);
-    return c.json(result.body, result.status as 200);
+    const result = await outbound.item(c.req.param('id'), signalOf(c));
+    return c.json(result.body, result.status as 200, headersOf(result));
+  });
+  app.post('/api/orders', async (c) => {
+    const result = await outbound.order(await c.req.json<unknown>(), signalOf(c));
+    return c.json(result.body, result.status as 201);
   });
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (info) => resolve(info.port));

@@ -1,5 +1,6 @@
 // The fault-injecting upstream: a plain node:http server whose faults are set at run time through
-// POST /__faults. It counts every request that reaches it (the load the services put on it).
+// POST /__faults. It counts every request that reaches it (the load the services put on it), and
+// the orders (POST /orders) among them. Every route gets the same faults.
 import { createServer } from 'node:http';
 import { seededRandom } from '@palisade/core/testing';
 import { lognormal } from './random.js';
@@ -44,10 +45,10 @@ export const HEALTHY: Faults = {
 };
 
 export function startUpstream(port: number, seed = 1) {
-  const random = seededRandom(seed);
+  let random = seededRandom(seed);
   let faults: Faults = { ...HEALTHY };
   let inflight = 0;
-  const counts = { requests: 0, ok: 0, errors: 0, quota: 0, aborted: 0 };
+  const counts = { requests: 0, orders: 0, ok: 0, errors: 0, quota: 0, aborted: 0 };
   let quotaWindow = 0;
   let quotaUsed = 0;
   let penaltyUntil = 0;
@@ -69,12 +70,23 @@ export function startUpstream(port: number, seed = 1) {
       res.end(JSON.stringify(counts));
       return;
     }
-    if (req.url === '/__reset') {
+    // Zeroes the counts and the quota's state; `?seed=N` also restarts the random sequence, so a
+    // run on a reused upstream sees the same faults as on a fresh one.
+    if (req.url === '/__reset' || req.url?.startsWith('/__reset?')) {
       for (const k of Object.keys(counts) as (keyof typeof counts)[]) counts[k] = 0;
+      quotaWindow = 0;
+      quotaUsed = 0;
+      penaltyUntil = 0;
+      const reseed = new URL(req.url, 'http://upstream').searchParams.get('seed');
+      if (reseed !== null) random = seededRandom(Number(reseed));
       res.end('ok');
       return;
     }
     counts.requests++;
+    if (req.method === 'POST') {
+      if (req.url?.startsWith('/orders')) counts.orders++;
+      req.resume(); // the body is not read: drain it so the connection can be reused
+    }
     if (faults.quotaPerSecond > 0) {
       const now = Date.now();
       const second = Math.floor(now / 1_000);
