@@ -4,11 +4,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, reachable } from './processes.js';
-import { fmtPct, renderReport } from './report.js';
-import { type Mode, type RunResult, runScenario } from './run.js';
+import { freePort, redisAnswers } from './processes.js';
+import { LEGEND, fmtNines, fmtPct, fmtRecovery, renderReport } from './report.js';
+import { type Mode, type Rig, type RunResult, runScenario, startRig, stopRig } from './run.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
-import { type RunSummary, nines, summarize } from './stats.js';
+import { type RunFacts, type RunSummary, summarize } from './stats.js';
 
 const HELP = `palisade lab — availability under faults, with and without palisade
 
@@ -21,8 +21,10 @@ Usage: npm run demo -- [options]
   --help               this text
 
 Each scenario runs twice on 127.0.0.1: "baseline" (plain fetch, no protection) and "palisade"
-(createFetch with per-route policies, inbound middleware). The fleet scenario needs Redis on
-127.0.0.1:6379 (REDIS_URL) and is skipped with a note when it does not answer.`;
+(createFetch with per-route policies, inbound middleware), each time with an Express and a Hono
+service (the fleet: 3 services) taking reads (GET /api/items/:id) and 20% orders (POST /api/orders).
+The fleet scenario needs Redis at REDIS_URL (default redis://127.0.0.1:6379) and is skipped with a
+note when it does not answer PING.`;
 
 export interface ScenarioOutcome {
   scenario: string;
@@ -32,32 +34,43 @@ export interface ScenarioOutcome {
 }
 
 function summaryOf(run: RunResult): RunSummary {
-  return summarize(
-    run.samples,
-    run.upstreamCalls,
-    run.outage ? { ...run.outage, upstreamDuring: run.upstreamDuringOutage ?? 0 } : undefined,
-  );
+  const facts: RunFacts = {
+    upstreamCalls: run.upstreamCalls,
+    upstreamOrders: run.upstreamOrders,
+    frameworks: run.frameworks,
+  };
+  if (run.outage) facts.outage = { ...run.outage, upstreamDuring: run.upstreamDuringOutage ?? 0 };
+  return summarize(run.samples, facts);
 }
 
-const fmtNines = (rate: number) => {
-  const n = nines(rate);
-  return Number.isFinite(n) ? n.toFixed(1) : '∞';
-};
-
 function printTable(scenario: Scenario, summaries: Record<string, RunSummary>): void {
-  const header = ['run', 'served', 'nines', 'p50 ms', 'p99 ms', 'p99.9 ms', 'upstream calls', 'in outage', 'recovered'];
+  const header = [
+    'run',
+    'served',
+    'fresh',
+    'stale',
+    'nines',
+    'p50 ms',
+    'p99 ms',
+    'p99.9 ms',
+    'upstream calls',
+    'in outage',
+    'recovered',
+  ];
   const rows = (['baseline', 'palisade'] as const).map((mode) => {
     const s = summaries[mode] as RunSummary;
     return [
       mode,
       fmtPct(s.successRate),
-      fmtNines(s.successRate),
+      fmtPct(s.freshRate),
+      String(s.stale),
+      fmtNines(s),
       s.p50.toFixed(0),
       s.p99.toFixed(0),
       s.p999.toFixed(0),
       `${s.upstreamCalls} (${s.amplification.toFixed(2)}x)`,
       s.upstreamDuringOutage === undefined ? '–' : String(s.upstreamDuringOutage),
-      s.recoverMs === undefined ? '–' : Number.isNaN(s.recoverMs) ? 'never' : `${s.recoverMs.toFixed(0)} ms`,
+      fmtRecovery(s.recoverMs),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
@@ -90,8 +103,12 @@ export async function main(argv = process.argv.slice(2)): Promise<ScenarioOutcom
   // The default run is half the scenarios' nominal length: the whole lab in about a minute.
   const scale = values.quick ? 0.25 : 0.5;
   const firstServicePort = await freePort();
-  const redisPort = Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379);
-  const redisUp = await reachable(redisPort);
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redisAt = (() => {
+    const u = new URL(redisUrl);
+    return `${u.hostname}:${u.port || 6379}`;
+  })();
+  const redisUp = scenarios.some((s) => s.redis) && (await redisAnswers(redisUrl));
   const tty = process.stdout.isTTY;
 
   process.stdout.write(
@@ -103,37 +120,47 @@ export async function main(argv = process.argv.slice(2)): Promise<ScenarioOutcom
 
   const outcomes: ScenarioOutcome[] = [];
   const entries: Parameters<typeof renderReport>[0] = [];
-  for (const scenario of scenarios) {
-    if (scenario.redis && !redisUp) {
-      process.stdout.write(
-        `\n${scenario.title}: skipped — Redis does not answer on 127.0.0.1:${redisPort} (set REDIS_URL)\n`,
-      );
-      outcomes.push({ scenario: scenario.name, skipped: 'redis unavailable' });
-      continue;
+  // One upstream and one load generator serve every run (each run resets and reseeds the
+  // upstream); each run starts its own services.
+  let rig: Rig | undefined;
+  try {
+    for (const scenario of scenarios) {
+      if (scenario.redis && !redisUp) {
+        process.stdout.write(
+          `\n${scenario.title}: skipped — Redis does not answer PING at ${redisAt} (set REDIS_URL)\n`,
+        );
+        outcomes.push({ scenario: scenario.name, skipped: 'redis unavailable' });
+        continue;
+      }
+      const runs: RunResult[] = [];
+      const summaries: Record<string, RunSummary> = {};
+      for (const mode of ['baseline', 'palisade'] as Mode[]) {
+        const label = `${scenario.name} / ${mode}`;
+        const run = await runScenario(scenario, mode, {
+          scale,
+          firstServicePort,
+          rig: (rig ??= await startRig()),
+          onProgress: (f) => {
+            if (tty)
+              process.stdout.write(
+                `\r  ${label.padEnd(24)} [${'#'.repeat(Math.round(f * 30)).padEnd(30)}] ${Math.round(f * 100)}%`,
+              );
+          },
+        });
+        if (tty) process.stdout.write('\r'.padEnd(80) + '\r');
+        else process.stdout.write(`  ${label}: ${run.samples.length} requests\n`);
+        runs.push(run);
+        summaries[mode] = summaryOf(run);
+      }
+      printTable(scenario, summaries);
+      outcomes.push({ scenario: scenario.name, baseline: summaries.baseline, palisade: summaries.palisade });
+      entries.push({ scenario, runs, summaries });
     }
-    const runs: RunResult[] = [];
-    const summaries: Record<string, RunSummary> = {};
-    for (const mode of ['baseline', 'palisade'] as Mode[]) {
-      const label = `${scenario.name} / ${mode}`;
-      const run = await runScenario(scenario, mode, {
-        scale,
-        firstServicePort,
-        onProgress: (f) => {
-          if (tty)
-            process.stdout.write(
-              `\r  ${label.padEnd(24)} [${'#'.repeat(Math.round(f * 30)).padEnd(30)}] ${Math.round(f * 100)}%`,
-            );
-        },
-      });
-      if (tty) process.stdout.write('\r'.padEnd(80) + '\r');
-      else process.stdout.write(`  ${label}: ${run.samples.length} requests\n`);
-      runs.push(run);
-      summaries[mode] = summaryOf(run);
-    }
-    printTable(scenario, summaries);
-    outcomes.push({ scenario: scenario.name, baseline: summaries.baseline, palisade: summaries.palisade });
-    entries.push({ scenario, runs, summaries });
+  } finally {
+    await stopRig(rig);
   }
+
+  if (entries.length) process.stdout.write(`\n${LEGEND.map((l) => `  ${l}`).join('\n')}\n`);
 
   const reportPath = resolve(values.report ?? 'artifacts/lab-report.html');
   mkdirSync(resolve(reportPath, '..'), { recursive: true });

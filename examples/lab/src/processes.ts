@@ -81,3 +81,28 @@ export function reachable(port: number, host = '127.0.0.1', timeoutMs = 500): Pr
     });
   });
 }
+
+/**
+ * Whether a Redis server answers PING at `url` (a `redis://` URL, password and all) within
+ * `timeoutMs`. Never throws; leaves no connection or timer behind.
+ */
+export async function redisAnswers(url: string, timeoutMs = 1_000): Promise<boolean> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
