@@ -6,7 +6,16 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, redisAnswers } from './processes.js';
 import { LEGEND, fmtNines, fmtPct, fmtRecovery, renderReport } from './report.js';
-import { type Mode, type Rig, type RunResult, runScenario, startRig, stopRig } from './run.js';
+import {
+  type Mode,
+  type Rig,
+  type RunResult,
+  runScenario,
+  startRig,
+  startServices,
+  stopRig,
+  stopServices,
+} from './run.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
 import { type RunFacts, type RunSummary, summarize } from './stats.js';
 
@@ -14,7 +23,8 @@ const HELP = `palisade lab — availability under faults, with and without palis
 
 Usage: npm run demo -- [options]
 
-  --quick              shorter runs (half the default length), for tests and a first look
+  --quick              shorter runs (25% of each scenario's nominal length instead of 40%),
+                       for tests and a first look
   --scenario <names>   comma-separated subset: ${SCENARIOS.map((s) => s.name).join(', ')}
   --report <path>      where to write the HTML report (default: artifacts/lab-report.html)
   --json <path>        also write the summaries as JSON
@@ -25,6 +35,8 @@ Each scenario runs twice on 127.0.0.1: "baseline" (plain fetch, no protection) a
 service (the fleet: 3 services) taking reads (GET /api/items/:id) and 20% orders (POST /api/orders).
 The fleet scenario needs Redis at REDIS_URL (default redis://127.0.0.1:6379) and is skipped with a
 note when it does not answer PING.`;
+
+const MODES: readonly Mode[] = ['baseline', 'palisade'];
 
 export interface ScenarioOutcome {
   scenario: string;
@@ -100,8 +112,8 @@ export async function main(argv = process.argv.slice(2)): Promise<ScenarioOutcom
   if (unknown?.length)
     throw new Error(`unknown scenario ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
   const scenarios = SCENARIOS.filter((s) => !wanted || wanted.includes(s.name));
-  // The default run is half the scenarios' nominal length: the whole lab in about a minute.
-  const scale = values.quick ? 0.25 : 0.5;
+  // The default run is 40% of the scenarios' nominal length: the whole lab in about a minute.
+  const scale = values.quick ? 0.25 : 0.4;
   const firstServicePort = await freePort();
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const redisAt = (() => {
@@ -121,7 +133,7 @@ export async function main(argv = process.argv.slice(2)): Promise<ScenarioOutcom
   const outcomes: ScenarioOutcome[] = [];
   const entries: Parameters<typeof renderReport>[0] = [];
   // One upstream and one load generator serve every run (each run resets and reseeds the
-  // upstream); each run starts its own services.
+  // upstream); each scenario starts both runs' services, each run stops its own.
   let rig: Rig | undefined;
   try {
     for (const scenario of scenarios) {
@@ -134,23 +146,37 @@ export async function main(argv = process.argv.slice(2)): Promise<ScenarioOutcom
       }
       const runs: RunResult[] = [];
       const summaries: Record<string, RunSummary> = {};
-      for (const mode of ['baseline', 'palisade'] as Mode[]) {
-        const label = `${scenario.name} / ${mode}`;
-        const run = await runScenario(scenario, mode, {
-          scale,
-          firstServicePort,
-          rig: (rig ??= await startRig()),
-          onProgress: (f) => {
-            if (tty)
-              process.stdout.write(
-                `\r  ${label.padEnd(24)} [${'#'.repeat(Math.round(f * 30)).padEnd(30)}] ${Math.round(f * 100)}%`,
-              );
-          },
-        });
-        if (tty) process.stdout.write('\r'.padEnd(80) + '\r');
-        else process.stdout.write(`  ${label}: ${run.samples.length} requests\n`);
-        runs.push(run);
-        summaries[mode] = summaryOf(run);
+      const shared = (rig ??= await startRig());
+      // Both runs' services start together, before the first run measures anything.
+      const started = await Promise.allSettled(
+        MODES.map((mode) => startServices(scenario, mode, shared, firstServicePort)),
+      );
+      const sets = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      try {
+        const failed = started.find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason;
+        for (const services of sets) {
+          const label = `${scenario.name} / ${services.mode}`;
+          const run = await runScenario(scenario, services.mode, {
+            scale,
+            firstServicePort,
+            rig: shared,
+            services,
+            onProgress: (f) => {
+              if (tty)
+                process.stdout.write(
+                  `\r  ${label.padEnd(24)} [${'#'.repeat(Math.round(f * 30)).padEnd(30)}] ${Math.round(f * 100)}%`,
+                );
+            },
+          });
+          await stopServices(services);
+          if (tty) process.stdout.write('\r'.padEnd(80) + '\r');
+          else process.stdout.write(`  ${label}: ${run.samples.length} requests\n`);
+          runs.push(run);
+          summaries[services.mode] = summaryOf(run);
+        }
+      } finally {
+        await Promise.all(sets.map(stopServices));
       }
       printTable(scenario, summaries);
       outcomes.push({ scenario: scenario.name, baseline: summaries.baseline, palisade: summaries.palisade });

@@ -33,12 +33,21 @@ export interface Rig {
   loadgen: Child;
 }
 
+/** The service processes of one run, alternately Express and Hono. */
+export interface Services {
+  mode: Mode;
+  frameworks: Framework[];
+  children: Child[];
+}
+
 export interface RunOptions {
   scale: number;
-  /** Fixed port of the first service, so the dashboard URL stays the same across runs. */
+  /** Fixed port of the palisade run's first service, so the dashboard URL stays the same across runs. */
   firstServicePort: number;
   /** Shared upstream and load generator (see `startRig`); without it the run starts its own. */
   rig?: Rig;
+  /** This run's services, started beforehand with `startServices` (the caller stops them). */
+  services?: Services;
   onProgress?: (fraction: number) => void;
 }
 
@@ -141,31 +150,67 @@ async function warmUp(plan: LoadPlan): Promise<void> {
   );
 }
 
-export async function runScenario(scenario: Scenario, mode: Mode, options: RunOptions): Promise<RunResult> {
-  const durationMs = Math.round(scenario.durationMs * options.scale);
+async function startServicesInto(
+  scenario: Scenario,
+  mode: Mode,
+  rig: Rig,
+  firstServicePort: number,
+  started: Child[],
+): Promise<Services> {
   const count = scenario.services ?? 2;
   const frameworks = Array.from({ length: count }, (_, i) => frameworkOf(i));
   const labRun = `${scenario.name}-${mode}-${process.pid}-${Date.now()}`;
+  const children = await startAll(
+    frameworks.map((framework, i) => [
+      'service.ts',
+      {
+        // Only palisade's services serve the dashboard.
+        PORT: String(i === 0 && mode === 'palisade' ? firstServicePort : 0),
+        UPSTREAM: `http://127.0.0.1:${rig.upstream.port}`,
+        MODE: mode,
+        FRAMEWORK: framework,
+        SCENARIO: scenario.name,
+        FLEET_SIZE: String(count),
+        INSTANCE: String(i),
+        LAB_RUN: labRun,
+      },
+    ]),
+    started,
+  );
+  return { mode, frameworks, children };
+}
+
+/**
+ * Starts the services of `scenario` in `mode` against the rig's upstream. Starting the next run's
+ * services while nothing is measured saves a start-up per run: idle, they cost no CPU.
+ */
+export async function startServices(
+  scenario: Scenario,
+  mode: Mode,
+  rig: Rig,
+  firstServicePort: number,
+): Promise<Services> {
+  const started: Child[] = [];
+  try {
+    return await startServicesInto(scenario, mode, rig, firstServicePort, started);
+  } catch (error) {
+    await Promise.all(started.map(stopChild));
+    throw error;
+  }
+}
+
+export async function stopServices(services: Services | undefined): Promise<void> {
+  if (services) await Promise.all(services.children.map(stopChild));
+}
+
+export async function runScenario(scenario: Scenario, mode: Mode, options: RunOptions): Promise<RunResult> {
+  const durationMs = Math.round(scenario.durationMs * options.scale);
   const own: Child[] = [];
   try {
     const rig = options.rig ?? (await startRigInto(own));
     const upstreamUrl = `http://127.0.0.1:${rig.upstream.port}`;
-    const services = await startAll(
-      frameworks.map((framework, i) => [
-        'service.ts',
-        {
-          PORT: String(i === 0 ? options.firstServicePort : 0),
-          UPSTREAM: upstreamUrl,
-          MODE: mode,
-          FRAMEWORK: framework,
-          SCENARIO: scenario.name,
-          FLEET_SIZE: String(count),
-          INSTANCE: String(i),
-          LAB_RUN: labRun,
-        },
-      ]),
-      own,
-    );
+    const { frameworks, children: services } =
+      options.services ?? (await startServicesInto(scenario, mode, rig, options.firstServicePort, own));
     const plan: LoadPlan = {
       targets: services.map((s) => `http://127.0.0.1:${s.port}`),
       route: ITEMS_ROUTE,

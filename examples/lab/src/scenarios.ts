@@ -12,7 +12,7 @@ export interface Scenario {
   title: string;
   /** What a reader should look at. */
   story: string;
-  /** Length of the run, ms (scaled down by --quick). */
+  /** Nominal length of the run, ms: the lab runs 40% of it (25% with --quick). */
   durationMs: number;
   /** Offered load as a share of the run: [fromFraction, rps]. */
   load: (durationMs: number) => LoadSegment[];
