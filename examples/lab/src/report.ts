@@ -64,7 +64,7 @@ export const fmtRecovery = (ms: number | undefined): string =>
 export const LEGEND = [
   'served: answered 2xx, stale copies included (availability); fresh: 2xx with a fresh answer from the upstream;',
   '  stale: stale copies the fallback served (last good answer, header x-stale: 1). Reads and 20% orders, both services.',
-  `nines: -log10(1 - served); "≥2.1": no request failed, and n requests can only show log10(n) nines.`,
+  'nines: -log10(1 - served); "≥x" when no request failed: n requests can show at most x = log10(n) nines.',
   'upstream calls: every call that reached the upstream (retries, hedges, orders), and per client request;',
   '  in outage: those made while the outage lasted.',
   `recovered: from the end of the outage to the first request from which on every ${RECOVERY_WINDOW} requests in a row are`,
