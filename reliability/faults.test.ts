@@ -1,8 +1,10 @@
 // Faults: the upstream process killed and restarted on the same port, Redis killed and restarted,
 // client connections reset mid-request. Each ends with the service answering 200 again and nothing
-// leaked: requests in flight, bulkhead slots and queues back to 0, sockets, handles and ref'd
-// timers back to the pre-fault baseline, and every counter consistent.
+// leaked: requests in flight, bulkhead slots and queues back to 0, every handle, socket and timer
+// of the service (ref'd or not) back to exactly the count it had before the fault, and every
+// counter consistent.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { reachable } from '../examples/lab/src/processes.js';
@@ -12,15 +14,18 @@ import {
   type Debug,
   type Resources,
   type Sample,
+  busyCount,
   byStatus,
   count,
   counterChecks,
   debug,
+  describeBusy,
   freePort,
   http,
   kill,
   policy,
-  resourceGrowth,
+  quiet,
+  resourceDiff,
   runLoad,
   setFaults,
   sleep,
@@ -38,11 +43,21 @@ const PATHS = Array.from({ length: 20 }, (_, i) => `/api/items/${i}`);
 
 interface FaultReport {
   name: string;
+  /** What was done to the service's world. */
+  injected: string;
+  /** The service saw the fault (and how we know). */
+  seen: boolean;
+  seenBy: string;
+  /** It answered 200 again afterwards. */
+  answeredAfter: boolean;
+  /** Every check of the fault held. */
   survived: boolean;
   requests: number;
   byStatus: Record<string, number>;
   checks: Checks['list'];
+  /** Requests without an answer, plus calls or requests still unsettled at the end. */
   lost: number;
+  /** Resources off the baseline (each one counted), plus slots and queue places still held. */
   leaked: number;
 }
 const reports: FaultReport[] = [];
@@ -83,39 +98,55 @@ async function healthy(port: number): Promise<Debug> {
 }
 
 /**
- * The resources of an idle service: sockets, handles and ref'd timers once idle keep-alive
- * connections have closed (polled until two readings agree).
+ * A quiescent service: idle (see `quiet`), no connection but the one asking, and no socket left to
+ * the upstream (undici closes its keep-alive sockets within ~2.5 s of their last request, see
+ * `startUpstream`). Its resources are compared only in this state, before and after the fault.
  */
-async function baseline(port: number): Promise<Resources> {
-  let previous = '';
-  const d = await until(
-    () => debug(port),
-    (d) => {
-      const now = JSON.stringify(d.resources);
-      const same = now === previous && d.own.inflight === 0;
-      previous = now;
-      return same;
-    },
-    10_000,
-    1_000,
-  );
-  return d.resources;
+function quiescent(d: Debug, upstreamPort: number): boolean {
+  return d.connections === 1 && (d.live.tcpByPeerPort[upstreamPort] ?? 0) === 0;
 }
 
-/** Idle again: nothing in flight, every probed call settled, and resources back to `base`. */
-async function settled(port: number, base: Resources): Promise<Debug> {
-  return until(
-    () => debug(port),
-    (d) =>
-      d.own.inflight === 0 &&
-      Object.values(d.probes).every((p) => p.settled === p.entered) &&
-      d.occupancy.outboundBulkhead.executing === 0 &&
-      d.occupancy.outboundBulkhead.queued === 0 &&
-      (d.occupancy.throttleQueued ?? 0) === 0 &&
-      resourceGrowth(base, d.resources).length === 0,
-    20_000,
-    500,
-  );
+/**
+ * The longest delay of a one-shot timer the service arms while idle: a policy's shared timer queue
+ * keeps its runtime timer armed until it fires, up to its delay after the last call (the inbound
+ * route timeout's 2.5 s is the longest). Resources unchanged for longer than this are the idle set.
+ */
+const LONGEST_TIMER_MS = 3_000;
+
+/**
+ * The service's resources when quiescent: every handle, socket and timer, ref'd or unref'd, by type,
+ * read at least {@link LONGEST_TIMER_MS} after the last request (`lastRequestAt`), so that no timer
+ * that request armed is still pending, and once nothing is in flight and no socket to the upstream
+ * is left.
+ */
+async function baseline(port: number, upstreamPort: number, lastRequestAt: number): Promise<Resources> {
+  await sleep(lastRequestAt + LONGEST_TIMER_MS - Date.now());
+  const end = Date.now() + 20_000;
+  for (;;) {
+    const { d, idle } = await quiet(port);
+    if (idle && quiescent(d, upstreamPort)) return d.live.byType;
+    if (Date.now() >= end) throw new Error(`no quiescent baseline within 20 s: ${describeBusy(d)}`);
+    await sleep(250);
+  }
+}
+
+/**
+ * Quiescent again with exactly the baseline's resources, polled for up to 20 s (sockets to the
+ * upstream close within its keep-alive, shared timers within their delay); past that, the last
+ * snapshot is returned with what differs, for the checks to fail on.
+ */
+async function settled(port: number, upstreamPort: number, base: Resources): Promise<{ end: Debug; diff: string[] }> {
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const { d, idle } = await quiet(port);
+    const diff = resourceDiff(base, d.live.byType);
+    if (!idle) diff.push(`not idle: ${describeBusy(d)}`);
+    if (!quiescent(d, upstreamPort)) {
+      diff.push(`${d.connections} connections, ${d.live.tcpByPeerPort[upstreamPort] ?? 0} sockets to the upstream`);
+    }
+    if (diff.length === 0 || Date.now() >= until) return { end: d, diff };
+    await sleep(250);
+  }
 }
 
 /**
@@ -148,24 +179,28 @@ async function inboundCapacity(service: Child, upstream: Child, slots: number): 
   }
 }
 
-/** What every fault ends with; returns the checks for the report. */
-async function endChecks(checks: Checks, service: Child, upstream: Child, base: Resources): Promise<Debug> {
-  await healthy(service.port);
-  const end = await settled(service.port, base);
-  checks.ok('the service answers 200 again', true, 'healthy()');
+/** What every fault ends with: the service answers 200, goes quiescent with nothing leaked, counters add up. */
+async function endChecks(
+  checks: Checks,
+  service: Child,
+  upstream: Child,
+  base: Resources,
+): Promise<{ end: Debug; diff: string[]; answeredAfter: boolean }> {
+  const answeredAfter = await healthy(service.port).then(
+    () => true,
+    () => false,
+  );
+  checks.ok('the service answers 200 again', answeredAfter, 'healthy()');
+  const { end, diff } = await settled(service.port, upstream.port, base);
   checks.eq('unhandled rejections', end.seen.unhandledRejections, 0);
   checks.eq('uncaught exceptions', end.seen.uncaughtExceptions, 0);
   checks.eq('console.error/warn calls', end.seen.logged, 0);
   checks.eq('process warnings', end.seen.warnings, 0);
-  checks.eq('in flight at the end', end.own.inflight, 0);
-  checks.eq('outbound bulkhead slots held', end.occupancy.outboundBulkhead.executing, 0);
-  checks.eq('outbound bulkhead queue', end.occupancy.outboundBulkhead.queued, 0);
-  checks.eq('throttle queue', end.occupancy.throttleQueued ?? 0, 0);
-  const grown = resourceGrowth(base, end.resources);
+  checks.eq('in flight, unsettled calls and attempts, slots and queue places held', busyCount(end), 0);
   checks.ok(
-    'sockets, handles and timers back to the baseline (±2 per type, ±4 in all)',
-    grown.length === 0,
-    grown.length === 0 ? JSON.stringify(end.resources) : grown.join(', '),
+    "every handle, socket and timer (ref'd or not) back to the baseline, exactly",
+    diff.length === 0,
+    diff.length === 0 ? `${end.live.total} live: ${JSON.stringify(end.live.byType)}` : diff.join(', '),
   );
   counterChecks(end, checks);
   const slots = 32;
@@ -175,24 +210,37 @@ async function endChecks(checks: Checks, service: Child, upstream: Child, base: 
     capacity[200] === slots,
     JSON.stringify(capacity),
   );
-  return end;
+  return { end, diff, answeredAfter };
 }
 
-function report(name: string, checks: Checks, samples: Sample[], end: Debug): void {
+/** Resources off the baseline, each one counted. */
+function offBaseline(base: Resources, now: Resources): number {
+  let n = 0;
+  for (const type of new Set([...Object.keys(base), ...Object.keys(now)]))
+    n += Math.abs((now[type] ?? 0) - (base[type] ?? 0));
+  return n;
+}
+
+function report(
+  fault: { name: string; injected: string; seen: boolean; seenBy: string },
+  checks: Checks,
+  samples: Sample[],
+  outcome: { end: Debug; answeredAfter: boolean },
+  base: Resources,
+): void {
   const client = byStatus(samples);
+  const { end } = outcome;
+  const { executing, queued } = end.occupancy.outboundBulkhead;
   reports.push({
-    name,
-    survived: checks.failed.length === 0,
+    ...fault,
+    answeredAfter: outcome.answeredAfter,
+    survived: fault.seen && checks.failed.length === 0,
     requests: samples.length,
     byStatus: client,
     checks: checks.list,
     lost:
       (client[0] ?? 0) + end.own.inflight + Object.values(end.probes).reduce((n, p) => n + p.entered - p.settled, 0),
-    leaked:
-      end.occupancy.outboundBulkhead.executing +
-      end.occupancy.outboundBulkhead.queued +
-      (end.occupancy.throttleQueued ?? 0) +
-      checks.list.filter((c) => !c.ok && /baseline|slot/.test(c.name)).length,
+    leaked: offBaseline(base, end.live.byType) + executing + queued + (end.occupancy.throttleQueued ?? 0),
   });
 }
 
@@ -222,15 +270,17 @@ async function underLoad(service: Child, checks: Checks, faults: () => Promise<v
   return samples;
 }
 
-async function warmUp(port: number): Promise<void> {
+/** JIT, connection pools and the hedge's history warmed up; returns when the last request ended. */
+async function warmUp(port: number): Promise<number> {
   for (let i = 0; i < 30; i++) await http(port, `/api/items/warm-${i % 10}`);
+  return Date.now();
 }
 
 describe('faults', () => {
   it('upstream process killed and restarted on the same port', { timeout: 120_000 }, async () => {
     let { upstream, service } = await start();
-    await warmUp(service.port);
-    const base = await baseline(service.port);
+    const warmedAt = await warmUp(service.port);
+    const base = await baseline(service.port, upstream.port, warmedAt);
     const port = upstream.port;
     let downFor = 0;
     const checks = new Checks();
@@ -244,11 +294,18 @@ describe('faults', () => {
       downFor = Date.now() - down;
     });
     const client = byStatus(samples);
-    checks.ok('the outage was seen (non-200 answers)', samples.length - (client[200] ?? 0) > 0, JSON.stringify(client));
+    const non200 = samples.length - (client[200] ?? 0);
+    checks.ok('the outage was seen (non-200 answers)', non200 > 0, JSON.stringify(client));
     checks.ok('the upstream was down ≥ 2 s', downFor >= 2_000, `${downFor} ms`);
-    const end = await endChecks(checks, service, upstream, base);
-    report('upstream killed and restarted', checks, samples, end);
-    expect(checks.failed, end.seen.messages.join('\n')).toEqual([]);
+    const outcome = await endChecks(checks, service, upstream, base);
+    const fault = {
+      name: 'upstream killed and restarted',
+      injected: `SIGKILL, down ${downFor} ms, restarted on port ${port}`,
+      seen: non200 > 0,
+      seenBy: `${non200} non-200 answers`,
+    };
+    report(fault, checks, samples, outcome, base);
+    expect(checks.failed, outcome.end.seen.messages.join('\n')).toEqual([]);
   });
 
   it('Redis killed and restarted mid-run (a private redis-server)', { timeout: 120_000 }, async () => {
@@ -270,14 +327,14 @@ describe('faults', () => {
     };
     let redis = await startRedis();
     const { upstream, service } = await start(`redis://127.0.0.1:${redisPort}`);
-    await warmUp(service.port);
+    const warmedAt = await warmUp(service.port);
     const ready = await until(
       () => debug(service.port),
       (d) => d.redis?.status === 'ready',
       10_000,
     );
     expect(ready.redis?.status).toBe('ready');
-    const base = await baseline(service.port);
+    const base = await baseline(service.port, upstream.port, warmedAt);
     const checks = new Checks();
     const samples = await underLoad(service, checks, async () => {
       await sleep(2_000);
@@ -308,15 +365,21 @@ describe('faults', () => {
       count(policy(later, 'upstream.quota'), 'ratelimit.store-error'),
       storeErrors,
     );
-    const end = await endChecks(checks, service, upstream, base);
-    report('Redis killed and restarted', checks, samples, end);
-    expect(checks.failed, end.seen.messages.join('\n')).toEqual([]);
+    const outcome = await endChecks(checks, service, upstream, base);
+    const fault = {
+      name: 'Redis killed and restarted',
+      injected: `SIGKILL of redis-server, restarted empty after 2 s (${later.redis?.connects} connects)`,
+      seen: storeErrors > 0,
+      seenBy: `${storeErrors} store errors, failing open`,
+    };
+    report(fault, checks, samples, outcome, base);
+    expect(checks.failed, outcome.end.seen.messages.join('\n')).toEqual([]);
   });
 
   it('client connections reset mid-request', { timeout: 120_000 }, async () => {
     const { upstream, service } = await start();
-    await warmUp(service.port);
-    const base = await baseline(service.port);
+    const warmedAt = await warmUp(service.port);
+    const base = await baseline(service.port, upstream.port, warmedAt);
     const before = await debug(service.port);
     const upstreamBefore = await upstreamStats(upstream.port);
     // Slow answers, so that requests are mid-flight (in the handler, awaiting the upstream) when cut.
@@ -336,12 +399,27 @@ describe('faults', () => {
       });
     const full = (i: number) => `GET /api/items/reset-${i} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
     const half = (i: number) => `GET /api/items/half-${i} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Part`;
-    const aborted = async (i: number) => {
-      await fetch(`http://127.0.0.1:${service.port}/api/items/abort-${i}`, { signal: AbortSignal.timeout(150) })
-        .then((r) => r.arrayBuffer())
-        .catch(() => undefined);
-    };
-    const tried = { half: 20, midFlight: 40, fetchAborted: 20, burst: 100 };
+    // A client that aborts its request (its own connection: no keep-alive socket of the test's
+    // survives to be counted against the service).
+    const aborted = (i: number) =>
+      new Promise<void>((resolve) => {
+        const req = request({
+          host: '127.0.0.1',
+          port: service.port,
+          path: `/api/items/abort-${i}`,
+          agent: false,
+          signal: AbortSignal.timeout(150),
+        });
+        req.on('response', (res) =>
+          res
+            .resume()
+            .on('end', resolve)
+            .on('error', () => resolve()),
+        );
+        req.on('error', () => resolve());
+        req.end();
+      });
+    const tried = { half: 20, midFlight: 40, aborted: 20, burst: 100 };
     await Promise.all([
       ...Array.from({ length: 10 }, (_, i) => raw(half(i), 50, 'reset')),
       ...Array.from({ length: 10 }, (_, i) => raw(half(i), 50, 'close')),
@@ -357,7 +435,7 @@ describe('faults', () => {
     await setFaults(upstream.port, {});
 
     const checks = new Checks();
-    const idle = await settled(service.port, base);
+    const { d: idle } = await quiet(service.port);
     const received = idle.own.all.received - before.own.all.received;
     const closedEarly = idle.own.all.closedEarly - before.own.all.closedEarly;
     const upstreamAfter = await upstreamStats(upstream.port);
@@ -376,19 +454,19 @@ describe('faults', () => {
       upstreamAfter.aborted > upstreamBefore.aborted,
       `${upstreamAfter.aborted - upstreamBefore.aborted} cancelled at the upstream`,
     );
-    const end = await endChecks(checks, service, upstream, base);
-    reports.push({
+    const outcome = await endChecks(checks, service, upstream, base);
+    const fault = {
       name: 'client connections reset mid-request',
-      survived: checks.failed.length === 0,
-      requests: tried.half + tried.midFlight + tried.fetchAborted + tried.burst,
-      byStatus: {},
-      checks: checks.list,
-      lost: end.own.inflight + Object.values(end.probes).reduce((n, p) => n + p.entered - p.settled, 0),
-      leaked:
-        end.occupancy.outboundBulkhead.executing +
-        end.occupancy.outboundBulkhead.queued +
-        checks.list.filter((c) => !c.ok && /baseline|slot/.test(c.name)).length,
-    });
-    expect(checks.failed, end.seen.messages.join('\n')).toEqual([]);
+      injected: `${tried.half} half-sent, ${tried.midFlight} reset or closed mid-flight, ${tried.aborted} aborted, a burst of ${tried.burst} past the bulkhead, all gone`,
+      seen: closedEarly > 0 && idle.own.outbound.aborted > 0,
+      seenBy: `${closedEarly} closed early, ${idle.own.outbound.aborted} outbound calls aborted`,
+    };
+    // No load generator here: the requests are the ones cut, none of which gets an answer.
+    report(fault, checks, [], outcome, base);
+    reports[reports.length - 1] = {
+      ...(reports[reports.length - 1] as FaultReport),
+      requests: tried.half + tried.midFlight + tried.aborted + tried.burst,
+    };
+    expect(checks.failed, outcome.end.seen.messages.join('\n')).toEqual([]);
   });
 });

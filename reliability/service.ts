@@ -10,6 +10,8 @@
 //
 // env: PORT (0 = any), UPSTREAM (the upstream's base URL), REDIS_URL (optional).
 // Run with --expose-gc (NODE_OPTIONS) for heap figures after a full collection.
+// First: the resource tracker must see every handle and timer the service creates.
+import { type LiveResources, liveResources } from './resources.js';
 import { createServer } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { format } from 'node:util';
@@ -17,12 +19,18 @@ import { bulkhead } from '@palisade/bulkhead';
 import { circuitBreaker } from '@palisade/circuit-breaker';
 import {
   type Context,
+  DeadlineExceededError,
   type ExecuteOptions,
   type Policy,
   type PolicySpec,
+  type ResilienceEvent,
   SPEC_ORDER,
+  TimeoutError,
+  abortReason,
   fromSpec,
   isAborted,
+  isPolicyContext,
+  isRejection,
   isResilienceError,
   pipeline,
 } from '@palisade/core';
@@ -79,7 +87,10 @@ const gc = (globalThis as { gc?: () => void }).gc;
 const upstream = process.env.UPSTREAM ?? 'http://127.0.0.1:9';
 const upstreamHost = new URL(upstream).host;
 const metrics = createMetrics();
-const { onEvent } = metrics;
+const onEvent = (event: ResilienceEvent): void => {
+  metrics.onEvent(event);
+  tap(event);
+};
 
 /** The outbound policies, as the declarative spec a user would write for createFetch. */
 const OUTBOUND_SPEC: PolicySpec = {
@@ -115,34 +126,189 @@ const INBOUND_ROUTES = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Probes: every outbound policy is wrapped so the suite can compare what entered it with what the
-// metrics say came out (success + failure + rejections) and with what settled.
+// Probes: every outbound policy is wrapped, and so is the `fn` it runs, so that each call is
+// classified the way the policies document their events — and the suite can then check, policy by
+// policy, that calls = successes + failures + rejections, exactly, against the metrics.
+
+/** The event tap (below) keeps the errors of these policies' `failure` events, to match them to calls. */
+const BREAKERS = new Set(['upstream.circuitBreaker']);
 
 interface ProbeCounts {
   /** Calls that entered the policy. */
   entered: number;
-  /** Calls that settled, resolved or rejected. */
+  /** Calls that settled, resolved or rejected (each one of the four below). */
   settled: number;
-  /** Calls that settled with a rejection while their caller (or an outer policy) had aborted. */
+  /** Resolved. */
+  ok: number;
+  /** Rejected after `fn` ran at least once. */
+  failed: number;
+  /** Rejected before `fn` ran, not by an abort: the policy's own rejection. */
+  refused: number;
+  /** Rejected before `fn` ran with the abort reason: aborted on entry or while it waited. */
+  abandoned: number;
+  /** Runs of `fn` (attempts and hedges for retry and hedge), and those still running. */
+  runs: number;
+  running: number;
+  /** Settled while the caller (or an outer policy) had aborted. */
   aborted: number;
+  /** …of which with a `DeadlineExceededError` (createFetch's deadline guard fired). */
+  abortedByDeadline: number;
+  /** Timeouts: calls on which this timeout fired (its own error aborted the Context `fn` got). */
+  timedOut: number;
+  /** Hedge: calls that resolved after it had sent a hedge (it emits `hedge.won` for each, whoever won). */
+  hedgeWon: number;
+  /** Retry: calls aborted in a backoff (after a `retry` event, before the attempt it announced). */
+  backoffAborted: number;
+  /** Breaker: failed calls whose error one of its `failure` events carried. */
+  failedWithEvent: number;
+  /** Breaker: failed calls with no event, as documented: an abort, or an inner policy's rejection. */
+  neither: number;
+  /** Breaker: failed calls with no event and no documented reason (a bug if ever > 0). */
+  unexplained: number;
 }
 const probes: Record<string, ProbeCounts> = {};
 
-function probe(policy: Policy): Policy {
-  const counts: ProbeCounts = { entered: 0, settled: 0, aborted: 0 };
-  probes[policy.name] = counts;
+/** `failure` events' errors, by policy name, not yet matched to a call (a multiset: identity → count). */
+const failureErrors = new Map<string, Map<unknown, number>>();
+
+/** Bulkhead queue exits and rejections by reason, by policy name (metrics count events by type only). */
+const reasons: Record<string, Record<string, number>> = {};
+
+function tap(event: ResilienceEvent): void {
+  if (event.type === 'failure' && BREAKERS.has(event.name) && !('value' in event && event.error === undefined)) {
+    let errors = failureErrors.get(event.name);
+    if (errors === undefined) failureErrors.set(event.name, (errors = new Map()));
+    errors.set(event.error, (errors.get(event.error) ?? 0) + 1);
+  } else if (event.type === 'bulkhead.dequeued' || event.type === 'bulkhead.rejected') {
+    const r = (reasons[event.name] ??= {});
+    const key = `${event.type === 'bulkhead.dequeued' ? 'dequeued' : 'rejected'}.${event.reason}`;
+    r[key] = (r[key] ?? 0) + 1;
+  }
+}
+
+/** Takes one `failure` event carrying `error` for `name`, if there is one left. */
+function takeFailure(name: string, error: unknown): boolean {
+  const errors = failureErrors.get(name);
+  const n = errors?.get(error) ?? 0;
+  if (errors === undefined || n === 0) return false;
+  if (n === 1) errors.delete(error);
+  else errors.set(error, n - 1);
+  return true;
+}
+
+type ProbeKind = 'throttle' | 'rateLimit' | 'bulkhead' | 'timeout' | 'retry' | 'hedge' | 'circuitBreaker';
+
+/** One call through a probe. */
+interface ProbeCall {
+  runs: number;
+  running: number;
+  /** The Context the policy gave `fn` first (a timeout's own). */
+  ctx: Context | undefined;
+  /** The last run settled while the call was not aborted. */
+  lastRunClean: boolean;
+}
+
+const isTimeoutError = (error: unknown): boolean =>
+  error instanceof TimeoutError || error instanceof DeadlineExceededError;
+
+function probe(policy: Policy, kind: ProbeKind): Policy {
+  const c: ProbeCounts = {
+    entered: 0,
+    settled: 0,
+    ok: 0,
+    failed: 0,
+    refused: 0,
+    abandoned: 0,
+    runs: 0,
+    running: 0,
+    aborted: 0,
+    abortedByDeadline: 0,
+    timedOut: 0,
+    hedgeWon: 0,
+    backoffAborted: 0,
+    failedWithEvent: 0,
+    neither: 0,
+    unexplained: 0,
+  };
+  probes[policy.name] = c;
+  const name = policy.name;
+
+  const settle = (call: ProbeCall, options: ExecuteOptions | undefined, ok: boolean, error: unknown): void => {
+    c.settled++;
+    const aborted = isAborted(options);
+    const reason = aborted ? abortReason(options) : undefined;
+    if (aborted) {
+      c.aborted++;
+      if (reason instanceof DeadlineExceededError) c.abortedByDeadline++;
+    }
+    if (kind === 'timeout' && isPolicyContext(call.ctx)) {
+      // Fired: its Context was aborted by its own TimeoutError (or DeadlineExceededError), not by
+      // an abort from above (which would have handed down the outer reason).
+      const own = call.ctx.aborted ? call.ctx.reason : undefined;
+      if (isTimeoutError(own) && own !== reason) c.timedOut++;
+    }
+    if (ok) {
+      c.ok++;
+      if (kind === 'hedge' && call.runs > 1) c.hedgeWon++;
+      return;
+    }
+    if (call.runs === 0) {
+      if (aborted && error === reason) c.abandoned++;
+      else c.refused++;
+      return;
+    }
+    c.failed++;
+    if (kind === 'retry' && aborted && error === reason && call.running === 0 && call.lastRunClean) {
+      c.backoffAborted++;
+    }
+    if (kind === 'circuitBreaker') {
+      if (takeFailure(name, error)) c.failedWithEvent++;
+      else if (aborted || isRejection(error)) c.neither++;
+      else c.unexplained++;
+    }
+  };
+
   return {
-    name: policy.name,
+    name,
     execute<T>(fn: (ctx: Context) => Promise<T> | T, options?: ExecuteOptions): Promise<T> {
-      counts.entered++;
-      return policy.execute(fn, options).then(
+      c.entered++;
+      const call: ProbeCall = { runs: 0, running: 0, ctx: undefined, lastRunClean: false };
+      const ran = (): void => {
+        call.running--;
+        c.running--;
+        call.lastRunClean = !isAborted(options);
+      };
+      const run = (ctx: Context): Promise<T> => {
+        call.runs++;
+        c.runs++;
+        call.running++;
+        c.running++;
+        call.ctx ??= ctx;
+        let result: Promise<T> | T;
+        try {
+          result = fn(ctx);
+        } catch (error) {
+          ran();
+          return Promise.reject(error);
+        }
+        return Promise.resolve(result).then(
+          (value) => {
+            ran();
+            return value;
+          },
+          (error: unknown) => {
+            ran();
+            throw error;
+          },
+        );
+      };
+      return policy.execute(run, options).then(
         (value) => {
-          counts.settled++;
+          settle(call, options, true, undefined);
           return value;
         },
         (error: unknown) => {
-          counts.settled++;
-          if (isAborted(options)) counts.aborted++;
+          settle(call, options, false, error);
           throw error;
         },
       );
@@ -162,24 +328,29 @@ if (process.env.REDIS_URL) {
   redis.on('error', () => redisState.errors++);
   redis.on('ready', () => redisState.connects++);
   await redis.connect();
+  // Tight enough to act under the suite's load (~45 outbound calls/s in the soak, ~60/s in the
+  // faults): bursts wait their turn (32 at once, the faults' capacity probe, within 400 ms), and
+  // a sustained excess is refused.
   quota = throttle({
     name: 'upstream.quota',
-    limit: 2_000,
+    limit: 60,
     windowMs: 1_000,
-    burst: 200,
-    maxWaitMs: 200,
+    burst: 10,
+    maxWaitMs: 400,
     onStoreError: 'fail-open',
-    store: redisStore({ client: redis, prefix: `palisade-reliability:${process.pid}:`, timeoutMs: 100 }),
+    // A Redis that is down fails at once (the client is not ready); the timeout only bounds a slow
+    // one, and the Redis here is shared with whatever else runs on a loaded machine.
+    store: redisStore({ client: redis, prefix: `palisade-reliability:${process.pid}:`, timeoutMs: 1_000 }),
     onEvent,
   });
-  stages.push(probe(quota));
+  stages.push(probe(quota, 'throttle'));
 }
 for (const key of SPEC_ORDER) {
   const value = OUTBOUND_SPEC[key];
   if (value === undefined) continue;
   const policy = fromSpec({ [key]: value }, { factories: FACTORIES, name: 'upstream', onEvent });
   byKey[key] = policy;
-  stages.push(probe(policy));
+  stages.push(probe(policy, key === 'attemptTimeout' ? 'timeout' : key));
 }
 const outboundBulkhead = byKey.bulkhead as ReturnType<typeof bulkhead>;
 
@@ -201,12 +372,34 @@ const upstreamFetch = createFetch({
 interface Traffic {
   /** Requests received. */
   received: number;
-  /** Responses by status, as first written. */
+  /** Responses the client got in full, by status. */
   statuses: Record<string, number>;
   /** Requests whose connection closed before the response was complete. */
   closedEarly: number;
+  /**
+   * Responses ended (handed to Node: `prefinish`) by status, delivered or not: what palisade's
+   * inbound policies saw, since a request is over for them at that point.
+   */
+  ended: Record<string, number>;
+  /** Requests closed before a response was ended: the client left (the policies saw an abort). */
+  closedBeforeEnd: number;
+  /** Requests that reached the handler. */
+  handled: number;
+  /** …of which closed before a response was ended. */
+  handledClosedBeforeEnd: number;
 }
-const traffic = (): Traffic => ({ received: 0, statuses: {}, closedEarly: 0 });
+const traffic = (): Traffic => ({
+  received: 0,
+  statuses: {},
+  closedEarly: 0,
+  ended: {},
+  closedBeforeEnd: 0,
+  handled: 0,
+  handledClosedBeforeEnd: 0,
+});
+const bump = (counts: Record<string, number>, key: string | number): void => {
+  counts[key] = (counts[key] ?? 0) + 1;
+};
 
 const own = {
   /** Every request but /__debug. */
@@ -215,16 +408,27 @@ const own = {
   routes: { items: traffic(), limited: traffic(), other: traffic() },
   /** Requests in progress. */
   inflight: 0,
-  /** Outbound calls made by the handler, and how they ended. */
-  outbound: { calls: 0, ok: 0, httpError: 0, threw: 0, aborted: 0, errors: {} as Record<string, number> },
+  /** Outbound calls made by the handler, and how they ended (`abortedBefore`: the signal had aborted already). */
+  outbound: {
+    calls: 0,
+    ok: 0,
+    httpError: 0,
+    threw: 0,
+    aborted: 0,
+    abortedBefore: 0,
+    errors: {} as Record<string, number>,
+  },
 };
+/** Requests that reached the handler. */
+const handled = new WeakSet<Response>();
 
 const app = express();
 
 app.get('/__debug', async (req, res) => {
   if (req.query.gc !== undefined) gc?.();
   const resources: Record<string, number> = {};
-  for (const type of process.getActiveResourcesInfo()) resources[type] = (resources[type] ?? 0) + 1;
+  for (const type of process.getActiveResourcesInfo()) bump(resources, type);
+  const live: LiveResources = liveResources();
   const connections = await new Promise<number>((resolve) => server.getConnections((_e, n) => resolve(n ?? -1)));
   const snapshot = metrics.snapshot({ keys: false });
   res.json({
@@ -241,9 +445,14 @@ app.get('/__debug', async (req, res) => {
     cpuMs: (({ user, system }) => (user + system) / 1_000)(process.cpuUsage()),
     gcExposed: gc !== undefined,
     resources,
+    live,
     connections,
     own,
     probes,
+    reasons,
+    unmatchedFailures: Object.fromEntries(
+      [...failureErrors].map(([name, errors]) => [name, [...errors.values()].reduce((a, b) => a + b, 0)]),
+    ),
     attempts,
     occupancy: {
       outboundBulkhead: { executing: outboundBulkhead.executing, queued: outboundBulkhead.queued },
@@ -262,8 +471,8 @@ app.get('/__debug', async (req, res) => {
   if (req.query.resetLoop !== undefined) loop.reset();
 });
 
-// Counts every API request and its response as the client gets it: the status palisade or the
-// handler wrote first (a handler that goes on after palisade answered writes nothing).
+// Counts every API request, the response ended for it (palisade's or the handler's: a handler that
+// goes on after palisade answered writes nothing) and whether the client got it in full.
 const routeOf = (path: string): keyof typeof own.routes =>
   path.startsWith('/api/items/') ? 'items' : path.startsWith('/api/limited/') ? 'limited' : 'other';
 
@@ -273,16 +482,20 @@ app.use((req, res, next) => {
   route.received++;
   own.inflight++;
   let status = 0;
-  const writeHead = res.writeHead;
-  res.writeHead = function (this: Response, code: number, ...rest: unknown[]) {
-    if (status === 0) status = code;
-    return (writeHead as (...args: unknown[]) => Response).call(this, code, ...rest);
-  } as typeof res.writeHead;
+  res.once('prefinish', () => {
+    status = res.statusCode;
+    for (const t of [own.all, route]) bump(t.ended, status);
+  });
   res.once('close', () => {
     own.inflight--;
+    const ran = handled.has(res);
     for (const t of [own.all, route]) {
-      if (res.writableFinished && status !== 0) t.statuses[status] = (t.statuses[status] ?? 0) + 1;
+      if (res.writableFinished && status !== 0) bump(t.statuses, status);
       else t.closedEarly++;
+      if (status === 0) {
+        t.closedBeforeEnd++;
+        if (ran) t.handledClosedBeforeEnd++;
+      }
     }
   });
   next();
@@ -295,8 +508,12 @@ const errorName = (error: unknown): string =>
 
 async function item(req: Request, res: Response): Promise<void> {
   const { signal } = res.locals.palisade as PalisadeRequestInfo;
+  handled.add(res);
+  own.all.handled++;
+  own.routes[routeOf(req.path)].handled++;
   const out = own.outbound;
   out.calls++;
+  if (signal.aborted) out.abortedBefore++;
   let status: number;
   let body: unknown;
   try {
@@ -317,7 +534,7 @@ async function item(req: Request, res: Response): Promise<void> {
     if (signal.aborted) out.aborted++;
     else out.threw++;
     const name = errorName(error);
-    out.errors[name] = (out.errors[name] ?? 0) + 1;
+    bump(out.errors, name);
     status = 502;
     body = JSON.stringify({ error: name });
   }

@@ -10,11 +10,19 @@ import {
   CI,
   type Child,
   Checks,
+  type Sample,
+  type UpstreamStats,
   byStatus,
+  count,
   counterChecks,
   debug,
+  describeBusy,
+  busyCount,
   http,
   minus,
+  policy,
+  quiet,
+  redisOrSkip,
   runLoad,
   setFaults,
   sleep,
@@ -23,6 +31,7 @@ import {
   stopChild,
   sum,
   until,
+  upstreamStats,
   writeArtifact,
 } from './harness.js';
 
@@ -59,13 +68,47 @@ const median = (values: number[]): number => {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 };
 
+/** The `p`-th percentile of `values` (0 when empty). */
+const percentile = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+};
+
+/** What happened in one phase of the run, measured (see the artifact's `phases`). */
+interface PhaseReport {
+  name: string;
+  /** The upstream took the faults (POST /__faults answered). */
+  applied: boolean;
+  fromMs: number;
+  toMs: number;
+  /** Client requests started in the phase, by status; their p99 latency. */
+  requests: number;
+  byStatus: Record<string, number>;
+  p99Ms: number;
+  /** What the upstream counted meanwhile: errors it answered, requests it saw cancelled. */
+  upstreamErrors: number;
+  upstreamCancelled: number;
+  /** The fault reached the service (see `seenBy`). */
+  seen: boolean;
+  seenBy: string;
+  /** Every request started in the phase got an HTTP answer. */
+  answeredDuring: boolean;
+  /** A request started after the phase ended was answered 200. */
+  answeredAfter: boolean;
+}
+
+/** Index `i` of the round-robin over PATHS goes to the rate-limited route. */
+const isLimited = (i: number): boolean => (PATHS[i % PATHS.length] as string).startsWith('/api/limited/');
+
 describe(`soak: ${SOAK_MS / 1_000} s at ${RPS} requests/s`, () => {
   let upstream: Child;
   let service: Child;
+  let redisUrl: string | undefined;
 
   beforeAll(async () => {
+    redisUrl = await redisOrSkip('the soak (its Redis-backed throttle)');
     upstream = await startUpstream();
-    service = await startService(`http://127.0.0.1:${upstream.port}`);
+    service = await startService(`http://127.0.0.1:${upstream.port}`, redisUrl ?? '');
   });
 
   afterAll(async () => {
@@ -83,35 +126,59 @@ describe(`soak: ${SOAK_MS / 1_000} s at ${RPS} requests/s`, () => {
     machine.enable();
     const loadBefore = os.loadavg()[0] as number;
 
-    const timers = PHASES.slice(1).map((phase) =>
-      setTimeout(() => void setFaults(upstream.port, phase.faults).catch(() => {}), phase.from * SOAK_MS),
-    );
+    let started = Date.now();
+    let loading = true;
+    /** Each phase as applied: when (ms from the load's start) and the upstream's counts just before. */
+    const applied: { name: string; at: number; ok: boolean; stats: UpstreamStats | undefined }[] = [];
+    let startLoad: () => void = () => {};
+    const loadStarted = new Promise<void>((resolve) => {
+      startLoad = resolve;
+    });
+    const driver = (async () => {
+      await loadStarted;
+      for (const phase of PHASES) {
+        await sleep(Math.max(0, started + phase.from * SOAK_MS - Date.now()));
+        if (!loading) break;
+        const stats = await upstreamStats(upstream.port).catch(() => undefined);
+        const ok = await setFaults(upstream.port, phase.faults).then(
+          () => true,
+          () => false,
+        );
+        applied.push({ name: phase.name, at: Date.now() - started, ok, stats });
+      }
+    })();
     const heap: { t: number; bytes: number }[] = [];
-    const started = Date.now();
-    let sampling = true;
     const sampler = (async () => {
+      await loadStarted;
       const every = Math.max(1_000, SOAK_MS / 30);
-      while (sampling) {
+      while (loading) {
         await sleep(every);
-        if (!sampling) break;
+        if (!loading) break;
         // A sample the loaded machine could not take in time is skipped, not a failure.
         const d = await debug(service.port, { gc: true }).catch(() => undefined);
         if (d) heap.push({ t: Date.now() - started, bytes: d.heapUsed });
       }
     })();
-    let samples: Awaited<ReturnType<typeof runLoad>>;
+    let samples: Sample[];
     try {
-      samples = await runLoad({
-        targets: [`http://127.0.0.1:${service.port}`],
-        paths: PATHS,
-        segments: [{ untilMs: SOAK_MS, rps: RPS }],
-        clientTimeoutMs: 10_000,
-      });
+      samples = await runLoad(
+        {
+          targets: [`http://127.0.0.1:${service.port}`],
+          paths: PATHS,
+          segments: [{ untilMs: SOAK_MS, rps: RPS }],
+          clientTimeoutMs: 10_000,
+        },
+        () => {
+          started = Date.now();
+          startLoad();
+        },
+      );
     } finally {
-      sampling = false;
-      for (const timer of timers) clearTimeout(timer);
+      loading = false;
+      startLoad();
     }
-    await sampler;
+    await Promise.all([sampler, driver]);
+    const upstreamEnd = await upstreamStats(upstream.port);
     await setFaults(upstream.port, {});
     const afterLoad = await debug(service.port);
     const loop = afterLoad.eventLoop;
@@ -125,16 +192,9 @@ describe(`soak: ${SOAK_MS / 1_000} s at ${RPS} requests/s`, () => {
     machine.disable();
     const machineP99Ms = machine.percentile(99) / 1e6;
 
-    // Idle: nothing in flight, every probed call settled, every slot back.
-    const end = await until(
-      () => debug(service.port),
-      (d) =>
-        d.own.inflight === 0 &&
-        Object.values(d.probes).every((p) => p.settled === p.entered) &&
-        d.occupancy.outboundBulkhead.executing === 0 &&
-        d.occupancy.outboundBulkhead.queued === 0,
-      20_000,
-    );
+    // Idle: nothing in flight, every probed call and attempt settled, every slot back, the
+    // metrics still. The counters are compared only then.
+    const { d: end, idle } = await quiet(service.port);
     // Still answering once the upstream is healthy again.
     const after = await until(
       () => http(service.port, '/api/items/after-soak'),
@@ -142,11 +202,66 @@ describe(`soak: ${SOAK_MS / 1_000} s at ${RPS} requests/s`, () => {
       15_000,
     );
 
+    const phases: PhaseReport[] = applied.map((phase, i) => {
+      const next = applied[i + 1];
+      const toMs = next?.at ?? Number.POSITIVE_INFINITY;
+      const inPhase = samples.filter((s) => s.t >= phase.at && s.t < toMs);
+      const statsEnd = next?.stats ?? upstreamEnd;
+      const upstreamErrors = phase.stats && statsEnd ? statsEnd.errors - phase.stats.errors : 0;
+      const upstreamCancelled = phase.stats && statsEnd ? statsEnd.aborted - phase.stats.aborted : 0;
+      const p99Ms = percentile(
+        inPhase.map((s) => s.ms),
+        99,
+      );
+      return {
+        name: phase.name,
+        applied: phase.ok,
+        fromMs: phase.at,
+        toMs,
+        requests: inPhase.length,
+        byStatus: byStatus(inPhase),
+        p99Ms,
+        upstreamErrors,
+        upstreamCancelled,
+        seen: false,
+        seenBy: '',
+        answeredDuring: inPhase.every((s) => s.status !== 0),
+        answeredAfter: samples.some((s) => s.t >= toMs && s.status === 200) || after.status === 200,
+      };
+    });
+    // The latency tail against the phases without a fault. Hedging hides most of it from the
+    // clients (what it cannot hide shows in their p99); what it leaves behind are the stalled
+    // upstream requests it cancelled (a hedge won, an attempt timed out), which the upstream counts.
+    const faultFree = phases.filter((p) => p.name === 'healthy' || p.name === 'recovered');
+    const freeP99 = Math.min(...faultFree.map((p) => p.p99Ms));
+    const rate = (list: PhaseReport[]) =>
+      list.reduce((n, p) => n + p.upstreamCancelled, 0) /
+      Math.max(
+        1,
+        list.reduce((n, p) => n + p.requests, 0),
+      );
+    const freeCancelled = rate(faultFree);
+    for (const phase of phases) {
+      if (phase.name === 'latency tail') {
+        const cancelled = rate([phase]);
+        phase.seen = phase.upstreamCancelled > 0 && (cancelled > 2 * freeCancelled || phase.p99Ms > 2 * freeP99);
+        phase.seenBy = `${phase.upstreamCancelled} stalled upstream requests cancelled (${(100 * cancelled).toFixed(1)}% of requests; without a fault ${(100 * freeCancelled).toFixed(1)}%), client p99 ${phase.p99Ms.toFixed(0)} ms (without a fault ${freeP99.toFixed(0)} ms)`;
+      } else {
+        phase.seen = phase.upstreamErrors > 0;
+        phase.seenBy = `${phase.upstreamErrors} upstream errors`;
+      }
+    }
+    const faults = phases.filter((p) => p.name !== 'healthy' && p.name !== 'recovered');
+
     const checks = new Checks();
     const client = byStatus(samples);
     const served = minus(end.own.all.statuses, before.own.all.statuses);
     checks.eq('client: every request got an HTTP answer', client[0] ?? 0, 0);
     checks.eq('service received what the client sent', end.own.all.received - before.own.all.received, samples.length);
+    const clientLimited = samples.reduce((n, _s, i) => n + (isLimited(i) ? 1 : 0), 0);
+    const received = (route: 'items' | 'limited') => end.own.routes[route].received - before.own.routes[route].received;
+    checks.eq("items: received = the client's requests to it", received('items'), samples.length - clientLimited);
+    checks.eq("limited: received = the client's requests to it", received('limited'), clientLimited);
     for (const status of new Set([...Object.keys(client), ...Object.keys(served)])) {
       if (status !== '0') checks.eq(`client and service agree on ${status}s`, client[status] ?? 0, served[status] ?? 0);
     }
@@ -167,21 +282,41 @@ describe(`soak: ${SOAK_MS / 1_000} s at ${RPS} requests/s`, () => {
       heap.length >= 6 && lastThird <= heapBound(firstThird),
       `${(firstThird / 2 ** 20).toFixed(1)} MB → ${(lastThird / 2 ** 20).toFixed(1)} MB (${heap.length} samples)`,
     );
-    checks.eq('in flight at the end', end.own.inflight, 0);
-    checks.eq('outbound bulkhead slots held at the end', end.occupancy.outboundBulkhead.executing, 0);
-    checks.eq('outbound bulkhead queue at the end', end.occupancy.outboundBulkhead.queued, 0);
+    for (const phase of faults) {
+      checks.ok(`fault "${phase.name}" applied and seen`, phase.applied && phase.seen, phase.seenBy);
+      checks.ok(
+        `fault "${phase.name}": every request answered, a 200 after it`,
+        phase.answeredDuring && phase.answeredAfter,
+        JSON.stringify(phase.byStatus),
+      );
+    }
+    if (redisUrl !== undefined) {
+      const quota = end.probes['upstream.quota'];
+      checks.ok(
+        'Redis: the throttle decided on Redis',
+        (quota?.entered ?? 0) > 0 && end.redis?.status === 'ready',
+        `${quota?.entered ?? 0} calls, Redis ${end.redis?.status}`,
+      );
+      checks.eq(
+        'Redis: no store error (it never went down)',
+        count(policy(end, 'upstream.quota'), 'ratelimit.store-error'),
+        0,
+      );
+    }
+    checks.ok('went idle: nothing in flight, no call or attempt unsettled, no slot held', idle, describeBusy(end));
     checks.eq('answers 200 after the soak', after.status, 200);
     counterChecks(end, checks);
 
     const ok = client[200] ?? 0;
     const unanswered = client[0] ?? 0;
-    const unsettled = Object.values(end.probes).reduce((n, p) => n + p.entered - p.settled, 0);
+    const lost = unanswered + end.own.all.closedEarly;
     writeArtifact('soak', {
       suite: 'soak',
+      passed: checks.failed.length === 0,
       durationMs: SOAK_MS,
       rps: RPS,
-      phases: PHASES.map((p) => `${p.name} @ ${Math.round(p.from * 100)}%`),
-      faults: PHASES.filter((p) => Object.keys(p.faults).length > 0).map((p) => p.name),
+      redis: redisUrl === undefined ? 'skipped (no Redis answered)' : redisUrl,
+      phases,
       requests: samples.length,
       byStatus: client,
       successPercent: samples.length === 0 ? 0 : (100 * ok) / samples.length,
@@ -192,8 +327,8 @@ describe(`soak: ${SOAK_MS / 1_000} s at ${RPS} requests/s`, () => {
       metrics: end.metrics,
       probes: end.probes,
       checks: checks.list,
-      lost: unanswered + unsettled + end.own.inflight + end.own.all.closedEarly,
-      leaked: end.occupancy.outboundBulkhead.executing + end.occupancy.outboundBulkhead.queued,
+      lost,
+      leaked: busyCount(end),
       failed: checks.failed.length,
     });
     expect(sum(client)).toBeGreaterThan((SOAK_MS / 1_000) * RPS * 0.5);
