@@ -3,8 +3,8 @@
 // keys (huge, unicode, prototype names) through every keyed state. A parser may only answer with
 // its documented error: a TypeError at construction, `undefined` from the lenient ones. Nothing
 // may pollute a prototype, grow past its bound, or hang.
-import { type Server, createServer, validateHeaderValue } from 'node:http';
-import { bulkhead } from '@palisade/bulkhead';
+import { type Server, createServer, validateHeaderName, validateHeaderValue } from 'node:http';
+import { bulkhead, concurrencyLimit, isOverloadError } from '@palisade/bulkhead';
 import { circuitBreaker, keyed } from '@palisade/circuit-breaker';
 import {
   type Duration,
@@ -19,10 +19,13 @@ import {
   RetryBudgetExhaustedError,
   TimeoutError,
   clientAddress,
+  compileInboundRoutes,
   compileRoutes,
+  createValidator,
   formatDeadlineHeader,
   fromSpec,
   isResilienceError,
+  parseClientKey,
   parseDeadlineHeader,
   parseDuration,
   parseRouteKey,
@@ -36,12 +39,16 @@ import { hedge } from '@palisade/hedge';
 import { resilience as honoResilience } from '@palisade/hono';
 import { createMetrics, prometheusText } from '@palisade/metrics';
 import { memoryStore, rateLimit } from '@palisade/rate-limit';
+import { redisStore } from '@palisade/redis';
 import { retry } from '@palisade/retry';
 import { timeout } from '@palisade/timeout';
 import express from 'express';
 import fc from 'fast-check';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { writeArtifact } from './harness.js';
+import { createClient } from 'redis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+// The parser behind Retry-After's HTTP-date (not exported: @palisade/fetch uses it for Retry-After).
+import { parseHttpDate } from '../packages/fetch/src/http-date.js';
+import { redisOrSkip, writeArtifact } from './harness.js';
 
 // ---------------------------------------------------------------------------------------------
 // Bookkeeping: how many inputs each property tried, for the summary table.
@@ -413,6 +420,114 @@ describe('parsers', () => {
     );
   });
 
+  it('HTTP-dates in all three shapes read as the date they say; mangled ones as no date', () => {
+    const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+    const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+    const two = (n: number) => String(n).padStart(2, '0');
+    const clock = (d: Date) => `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+    const day = (d: Date) => DAYS[d.getUTCDay()] as string;
+    const mon = (d: Date) => MONTHS[d.getUTCMonth()] as string;
+    /** RFC 9110 §5.6.7's three shapes of one instant (whole seconds). */
+    const shapes = (d: Date) => ({
+      imf: `${day(d).slice(0, 3)}, ${two(d.getUTCDate())} ${mon(d)} ${String(d.getUTCFullYear()).padStart(4, '0')} ${clock(d)} GMT`,
+      rfc850: `${day(d)}, ${two(d.getUTCDate())}-${mon(d)}-${two(d.getUTCFullYear() % 100)} ${clock(d)} GMT`,
+      asctime: `${day(d).slice(0, 3)} ${mon(d)} ${String(d.getUTCDate()).padStart(2, ' ')} ${clock(d)} ${String(d.getUTCFullYear()).padStart(4, '0')}`,
+    });
+    const YEAR0 = -62_167_219_200_000; // 0000-01-01T00:00:00Z
+    const YEAR9999 = 253_402_300_799_000;
+    const wholeSeconds = (min: number, max: number) =>
+      fc.integer({ min: min / 1_000, max: max / 1_000 }).map((s) => new Date(s * 1_000));
+
+    // IMF-fixdate and asctime carry four-digit years: every instant of years 0000–9999 reads back.
+    fc.assert(
+      fc.property(
+        wholeSeconds(YEAR0, YEAR9999),
+        fc.integer({ min: 0, max: 4e12 }),
+        counted('Retry-After', (date: Date, now: number) => {
+          const { imf, asctime } = shapes(date);
+          for (const text of [imf, asctime]) {
+            expect(parseHttpDate(text, now), text).toBe(date.getTime());
+            expect(parseRetryAfter(text, now), text).toBe(Math.max(0, date.getTime() - now));
+          }
+        }),
+      ),
+      { numRuns: 3_000 },
+    );
+    // RFC 850's two-digit year is placed by `now`: never more than 50 years ahead of it.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(1971, 0, 1), max: Date.UTC(2200, 0, 1) }),
+        fc.integer({ min: -49, max: 60 }),
+        fc.integer({ min: 0, max: 365 * 86_400 - 1 }),
+        counted('Retry-After', (now: number, yearsAhead: number, secondOfYear: number) => {
+          const year = new Date(now).getUTCFullYear() + yearsAhead;
+          const date = new Date(Date.UTC(year, 0, 1) + secondOfYear * 1_000);
+          if (date.getUTCFullYear() !== year) return; // day 366 of a common year
+          const text = shapes(date).rfc850;
+          const meant = new Date(date);
+          if (yearsAhead > 50) meant.setUTCFullYear(year - 100);
+          expect(parseHttpDate(text, now), text).toBe(meant.getTime());
+          expect(parseRetryAfter(text, now), text).toBe(Math.max(0, meant.getTime() - now));
+        }),
+      ),
+      { numRuns: 3_000 },
+    );
+    // Mangled: each of these breaks the grammar or the calendar, so neither parser reads a date.
+    const replaceAt = (text: string, at: number, length: number, by: string) =>
+      `${text.slice(0, at)}${by}${text.slice(at + length)}`;
+    const clockAt = (text: string) => text.search(/\d{2}:\d{2}:\d{2}/);
+    const mangles: [string, (text: string, shape: string, n: number) => string | undefined][] = [
+      [
+        'month in lower case',
+        (t) => t.replace(/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/, (m) => m.toLowerCase()),
+      ],
+      ['truncated', (t, _s, n) => t.slice(0, n % t.length)],
+      ['hour 24–99', (t, _s, n) => replaceAt(t, clockAt(t), 2, String(24 + (n % 76)))],
+      ['minute 60–99', (t, _s, n) => replaceAt(t, clockAt(t) + 3, 2, String(60 + (n % 40)))],
+      ['second 61–99', (t, _s, n) => replaceAt(t, clockAt(t) + 6, 2, String(61 + (n % 39)))],
+      [
+        'day 32–99 or 00',
+        (t, shape, n) => {
+          const dd = n % 2 ? '00' : String(32 + (n % 68));
+          if (shape === 'asctime') return replaceAt(t, 8, 2, dd);
+          return replaceAt(t, t.indexOf(',') + 2, 2, dd);
+        },
+      ],
+      [
+        "the other shape's weekday",
+        (t, shape) =>
+          shape === 'rfc850'
+            ? t.replace(/^([A-Z][a-z]{2})[a-z]+/, '$1')
+            : t.replace(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)/, (d) => DAYS.find((full) => full.startsWith(d)) as string),
+      ],
+      ['no GMT, or one too many', (t, shape) => (shape === 'asctime' ? `${t} GMT` : t.slice(0, -4))],
+      [
+        'a separator replaced',
+        (t, _s, n) => {
+          const at = [...t].flatMap((c, i) => (/[ ,:-]/.test(c) ? [i] : []));
+          return replaceAt(t, at[n % at.length] as number, 1, '/');
+        },
+      ],
+      ['a non-ASCII digit', (t) => t.replace(/\d/, (d) => String.fromCharCode(0x0660 + Number(d)))],
+    ];
+    fc.assert(
+      fc.property(
+        wholeSeconds(Date.UTC(1950, 0, 1), Date.UTC(2049, 11, 31)),
+        fc.constantFrom('imf', 'rfc850', 'asctime'),
+        fc.constantFrom(...mangles),
+        fc.nat(),
+        counted('Retry-After', (date: Date, shape: 'imf' | 'rfc850' | 'asctime', [how, mangle], n: number) => {
+          const text = mangle(shapes(date)[shape], shape, n);
+          if (text === undefined) return;
+          const now = Date.UTC(2000, 0, 1);
+          expect(parseHttpDate(text, now), `${how}: ${text}`).toBeUndefined();
+          expect(parseRetryAfter(text, now), `${how}: ${text}`).toBeUndefined();
+        }),
+      ),
+      { numRuns: 3_000 },
+    );
+  });
+
   it('Retry-After from a real response: createFetch returns or retries within maxDelayMs, never throws', async () => {
     const printable = fc.string({
       unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
@@ -653,6 +768,207 @@ describe('parsers', () => {
     );
   });
 
+  it("the client key spec: parseClientKey gives a rule or the TypeError naming it; 'header:<name>' reads the name as sent", () => {
+    const check = createValidator('@palisade/fuzz');
+    const TCHAR = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    const SPOOFABLE = [
+      'x-forwarded-for',
+      'forwarded',
+      'x-real-ip',
+      'x-client-ip',
+      'x-cluster-client-ip',
+      'true-client-ip',
+      'cf-connecting-ip',
+      'fastly-client-ip',
+    ];
+    const token = fc.string({ unit: fc.constantFrom(...TCHAR), minLength: 1, maxLength: 40 });
+    const headerName = fc.oneof(
+      token,
+      fc.constantFrom(...SPOOFABLE).map((h) => h.toUpperCase()),
+      fc.constantFrom(...SPOOFABLE),
+      fc.constantFrom('', ' ', 'x key', 'x:key', 'ключ', 'x\r\nkey', 'x\u0000', '"x"', '(x)', ...PROTO_NAMES),
+      text(20),
+    );
+    const spec = fc.oneof(
+      fc.tuple(ws, headerName, ws).map(([a, name, b]) => `header:${a}${name}${b}`),
+      fc.constantFrom(
+        'ip',
+        'IP',
+        'header:',
+        'header',
+        'Header:x',
+        'HEADER:x',
+        ' header:x',
+        'header: ',
+        null,
+        0,
+        undefined,
+      ),
+      fc.constant((req: unknown) => String(req)),
+      anything,
+      text(30),
+    );
+    fc.assert(
+      fc.property(
+        spec,
+        counted('client key specs', (value: unknown) => {
+          const warnings: string[] = [];
+          const rule = onlyTypeError(
+            () => parseClientKey(check, 'key', value, (kind) => warnings.push(kind), '@palisade/fuzz'),
+            '"key"',
+          );
+          if (rule === undefined) {
+            expect(warnings).toEqual([]);
+            return;
+          }
+          accept('client key specs');
+          if (value === undefined || value === 'ip') expect(rule).toEqual({ kind: 'ip' });
+          else if (typeof value === 'function') expect(rule.kind).toBe('custom');
+          else {
+            expect(typeof value === 'string' && value.startsWith('header:')).toBe(true);
+            const name = (value as string).slice('header:'.length).trim().toLowerCase();
+            expect(rule).toEqual({ kind: 'header', header: name });
+            validateHeaderName(name); // a valid HTTP field name, as Node checks it
+            expect(warnings).toEqual(SPOOFABLE.includes(name) ? ['spoofable-key'] : []);
+          }
+        }),
+      ),
+      { numRuns: 3_000 },
+    );
+    // Every field name (a token, any case) is accepted.
+    fc.assert(
+      fc.property(
+        token,
+        counted('client key specs', (name: string) => {
+          const rule = parseClientKey(check, 'key', `header:${name}`, () => {}, '@palisade/fuzz');
+          expect(rule).toEqual({ kind: 'header', header: name.toLowerCase() });
+        }),
+      ),
+      { numRuns: 2_000 },
+    );
+    expect(accepted['client key specs'] ?? 0).toBeGreaterThan(300);
+  });
+
+  it('hostile request paths through compileInboundRoutes: the route an independent matcher picks, or the default', () => {
+    const ROUTES = [
+      'GET /users/:id',
+      'GET /users/me',
+      '/admin/*',
+      'POST /orders',
+      'GET /__proto__/:x',
+      'GET /constructor',
+      'GET /%7Euser/a.b',
+      'GET /',
+    ];
+    const spec = { timeout: '1s' };
+    const table = compileInboundRoutes<unknown, string>(
+      createValidator('@palisade/fuzz'),
+      '@palisade/fuzz',
+      { routes: Object.fromEntries(ROUTES.map((key) => [key, spec])), default: spec },
+      { rateLimit, bulkhead, concurrencyLimit, timeout, circuitBreaker, isOverloadError },
+      () => {},
+      (route) => route.key,
+    );
+    // What the routes mean, written out: raw segments (no decoding, no dot-segment removal), one
+    // trailing "/" tolerated, "?"/"#" end the path, a literal beats a parameter, HEAD falls back to
+    // GET, and anything else goes to the default.
+    const parsed = ROUTES.map((key) => {
+      const [method, path] = key.includes(' ') ? (key.split(' ') as [string, string]) : [undefined, key];
+      return { key, method, segments: path === '/' ? [] : path.slice(1).split('/') };
+    });
+    const segmentsMatch = (pattern: string[], parts: string[]): boolean => {
+      for (let i = 0; i < pattern.length; i++) {
+        const p = pattern[i] as string;
+        if (p === '*') return true;
+        const part = parts[i];
+        if (part === undefined) return false;
+        if (p.startsWith(':') ? part === '' : part !== p) return false;
+      }
+      return parts.length === pattern.length;
+    };
+    const oracle = (method: string, path: string): string => {
+      let end = path.length;
+      for (const c of ['?', '#']) {
+        const at = path.indexOf(c);
+        if (at >= 0 && at < end) end = at;
+      }
+      if (!path.startsWith('/')) return 'default';
+      const parts = path.slice(1, end).split('/');
+      if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+      const pick = (m: string) => {
+        const found = parsed.filter(
+          (r) => (r.method === undefined || r.method === m) && segmentsMatch(r.segments, parts),
+        );
+        // The only overlap in the table: /users/me is more specific than /users/:id.
+        return found.find((r) => r.key === 'GET /users/me') ?? found[0];
+      };
+      // HEAD falls back to GET as Node and Hono write it (upper case; the matcher itself takes any case).
+      return (pick(method.toUpperCase()) ?? (method === 'HEAD' ? pick('GET') : undefined))?.key ?? 'default';
+    };
+    const segmentArb = fc.oneof(
+      {
+        weight: 3,
+        arbitrary: fc.constantFrom(
+          'users',
+          'me',
+          'admin',
+          'orders',
+          '__proto__',
+          'constructor',
+          'x',
+          '%7Euser',
+          'a.b',
+          '',
+        ),
+      },
+      {
+        weight: 3,
+        arbitrary: fc.constantFrom(
+          '..',
+          '.',
+          '%2e%2e',
+          '%2E',
+          '%2F',
+          '%2f..',
+          '%00',
+          '%',
+          '%zz',
+          '~user',
+          'prototype',
+          'hasOwnProperty',
+        ),
+      },
+      { weight: 2, arbitrary: fc.constantFrom('🙂', 'ü', '\u0000', '\ud800', 'ユーザー', ' ', '\t', ';', ':id', '*') },
+      { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 50_000 }).map((n) => 'a'.repeat(n)) },
+      { weight: 2, arbitrary: text(12) },
+    );
+    const pathArb = fc.oneof(
+      fc
+        .tuple(
+          fc.array(segmentArb, { maxLength: 6 }),
+          fc.constantFrom('', '/', '//', '?q=/admin/x', '#/admin', '?', '/?a#b'),
+          fc.constantFrom('/', '/', '/', '', '//', '\\'),
+        )
+        .map(([parts, tail, lead]) => `${lead}${parts.join('/')}${tail}`),
+      hugeString.map((h) => `/users/${h}`),
+      text(60),
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.constantFrom(...METHODS), text(6)),
+        pathArb,
+        fc.option(hostName, { nil: undefined }),
+        counted('request paths', (method: string, path: string, host: string | undefined) => {
+          const found = table.match(method, host, path);
+          expect(found, `${method} ${JSON.stringify(path.slice(0, 200))}`).toBe(oracle(method, path));
+          if (found !== 'default') accept('request paths');
+        }),
+      ),
+      { numRuns: 5_000 },
+    );
+    expect(accepted['request paths'] ?? 0).toBeGreaterThan(200);
+  });
+
   it('X-Forwarded-For: the client address behind n trusted proxies, never a throw', () => {
     fc.assert(
       fc.property(
@@ -824,5 +1140,97 @@ describe('hostile keys', () => {
       ),
       { numRuns: 1_000 },
     );
+  });
+});
+
+describe('hostile keys on Redis (redisStore, the real one)', () => {
+  type Client = ReturnType<typeof createClient>;
+  let client: Client | undefined;
+  /** Every key this run writes starts with it; they are all deleted at the end. */
+  const PREFIX = `palisade-reliability-fuzz:${process.pid}:${Date.now()}:`;
+
+  beforeAll(async () => {
+    const url = await redisOrSkip('fuzz: hostile keys through redisStore');
+    if (url === undefined) return;
+    client = createClient({ url });
+    client.on('error', () => {});
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    if (client === undefined) return;
+    const keys: string[] = [];
+    for await (const batch of client.scanIterator({ MATCH: `${PREFIX}*`, COUNT: 1_000 })) keys.push(...batch);
+    for (let i = 0; i < keys.length; i += 500) await client.unlink(keys.slice(i, i + 500));
+    client.destroy();
+  });
+
+  /** Keys whose characters mean something to Redis's layout: hash tags, separators, globs, RESP. */
+  const layoutKey = fc.oneof(
+    fc.constantFrom(
+      ':',
+      '{',
+      '}',
+      '{}',
+      '{a}',
+      '}{',
+      'a:b',
+      '{a}:b',
+      ':{',
+      '*',
+      '?',
+      '[a]',
+      '\r\n',
+      '\r\n*1\r\n$4\r\nPING\r\n',
+      ' ',
+      '\u0000',
+      '"',
+      "'",
+      '\\',
+    ),
+    fc
+      .tuple(fc.constantFrom(':', '{', '}', '*', '\r\n', '\u0000'), text(8), fc.constantFrom(':', '{', '}', ''))
+      .map((p) => p.join('')),
+  );
+  const redisKey = fc.oneof(
+    hostileKey.filter((k) => k.length <= 50_000),
+    layoutKey,
+  );
+
+  it('each key its own budget, neighbours independent, on one Redis; nothing throws but RateLimitedError', async (ctx) => {
+    if (client === undefined) return ctx.skip();
+    const store = redisStore({ client, prefix: PREFIX, timeoutMs: 2_000 });
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        redisKey,
+        fc.oneof(
+          fc.constant('limit'),
+          redisKey.map((k) => k.slice(0, 200)),
+        ),
+        counted('hostile keys on Redis', async (key: string, name: string) => {
+          // A fresh policy name per run (its hash on Redis): runs never share budgets.
+          const limiter = rateLimit({ name: `${name}\u0001${run++}`, limit: 2, windowMs: '10s', store });
+          // Keys that differ from `key` by a layout character must not share its budget.
+          const neighbours = [
+            ...new Set([`${key}:`, `{${key}}`, `${key}{`, `:${key}`, `${key}\u0000`, `${key}*`]),
+          ].filter((n) => n !== key);
+          const decisions = [];
+          for (let i = 0; i < 3; i++) decisions.push(await limiter.consume(key));
+          expect(decisions.map((d) => d.allowed)).toEqual([true, true, false]);
+          expect(decisions[2]?.retryAfterMs).toBeGreaterThan(0);
+          for (const n of neighbours)
+            expect((await limiter.consume(n)).allowed, JSON.stringify(n.slice(0, 40))).toBe(true);
+          // Through execute too: the third call is refused with the documented error, nothing else.
+          const other = `${key}\u0002`;
+          await expect(limiter.execute(() => 1, { key: other })).resolves.toBe(1);
+          await expect(limiter.execute(() => 2, { key: other })).resolves.toBe(2);
+          await expect(limiter.execute(() => 3, { key: other })).rejects.toBeInstanceOf(RateLimitedError);
+        }),
+      ),
+      { numRuns: 300 },
+    );
+    // Keys shaped like RESP or hash tags did nothing to the connection.
+    expect(await client.ping()).toBe('PONG');
   });
 });
