@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { ArtifactReporter } from './reporter.js';
 
 // `npm run test:reliability`: the soak, fault and fuzz suites, one file after another (the soak
 // measures event-loop delay, so nothing else may load the machine meanwhile).
@@ -11,6 +12,8 @@ export default defineConfig({
     include: ['reliability/**/*.test.ts'],
     globalSetup: ['reliability/setup.ts'],
     fileParallelism: false,
+    // Each test's outcome goes to artifacts/reliability/tests.json too, for the summary table.
+    reporters: ['default', new ArtifactReporter()],
     testTimeout: 180_000,
     hookTimeout: 60_000,
   },
