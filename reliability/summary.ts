@@ -92,6 +92,7 @@ function outcome(suite: string, checks: CheckResult[]): string {
       ? 'tests: no record'
       : `${ran.length - failedTests.length}/${ran.length} tests${skipped > 0 ? ` (${skipped} SKIPPED)` : ''}`;
   const checkPart = checks.length === 0 ? '' : `, ${checks.length - failedChecks.length}/${checks.length} checks`;
+  if (tests !== undefined && ran.length === 0) return 'NOT RUN: no test recorded';
   const verdict = failedTests.length + failedChecks.length === 0 ? 'ok' : 'FAILED';
   return `${verdict}: ${testPart}${checkPart}`;
 }
@@ -133,15 +134,20 @@ if (soak) {
 
 if (faults) {
   const survived = faults.faults.filter((f) => f.survived && f.seen && f.answeredAfter).length;
+  // A fault whose test threw before it reported is a fault not survived.
+  const tried = Math.max(
+    faults.faults.length,
+    tests?.filter((t) => t.suite === 'faults' && t.state !== 'skipped').length ?? 0,
+  );
   const requests = faults.faults.reduce((s, f) => s + f.requests, 0);
   const unanswered = faults.faults.reduce((s, f) => s + (f.byStatus[0] ?? 0), 0);
   const lost = faults.faults.reduce((s, f) => s + f.lost, 0);
   const leaked = faults.faults.reduce((s, f) => s + f.leaked, 0);
-  bad += faults.faults.length - survived + lost + leaked;
+  bad += tried - survived + lost + leaked;
   rows.push([
     'faults',
     `${n(requests)} requests, ${n(requests - unanswered)} answered or cut by the client`,
-    `${survived}/${faults.faults.length}`,
+    `${survived}/${tried}`,
     '—',
     `${lost} lost, ${leaked} leaked`,
     outcome(
