@@ -7,11 +7,32 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
-const wanted = process.argv.slice(2);
-const files = readdirSync('bench')
+// A name is a bench's file name or its start (`retry`, `rate`, `bench/retry.ts`).
+const wanted = process.argv.slice(2).map((w) => w.replace(/^bench\//, '').replace(/\.ts$/, ''));
+const benches = readdirSync('bench')
   .filter((f) => f.endsWith('.ts') && !f.startsWith('_'))
-  .filter((f) => wanted.length === 0 || wanted.some((w) => f.startsWith(w)))
   .sort();
+const unknown = wanted.filter((w) => !benches.some((f) => f.startsWith(w)));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `npm run bench: no bench matches ${unknown.map((w) => `"${w}"`).join(', ')}; the benches are: ${benches.map((f) => f.replace(/\.ts$/, '')).join(', ')}\n`,
+  );
+  process.exit(1);
+}
+const files = benches.filter((f) => wanted.length === 0 || wanted.some((w) => f.startsWith(w)));
+
+/** The libraries palisade is measured against (bench/_harness.ts's `Peer`); autocannon is a tool. */
+const PEERS = [
+  'cockatiel',
+  'opossum',
+  'p-retry',
+  'p-limit',
+  'bottleneck',
+  'rate-limiter-flexible',
+  'express-rate-limit',
+  'hono-rate-limiter',
+];
+const TOOLS = ['autocannon', 'tsx'];
 
 const version = (name) => {
   try {
@@ -20,7 +41,18 @@ const version = (name) => {
     return 'not installed';
   }
 };
-const peers = Object.keys(JSON.parse(readFileSync('bench/package.json', 'utf8')).devDependencies ?? {});
+// What the benches run on besides palisade, its peers and the tools: frameworks, Redis clients,
+// lru-cache, OpenTelemetry (their versions change the figures too).
+const declared = Object.keys(JSON.parse(readFileSync('bench/package.json', 'utf8')).devDependencies ?? {});
+const missing = PEERS.filter((p) => !declared.includes(p));
+if (missing.length > 0) {
+  process.stderr.write(`npm run bench: bench/package.json does not declare the peer(s) ${missing.join(', ')}\n`);
+  process.exit(1);
+}
+const others = declared.filter(
+  (d) => !PEERS.includes(d) && !TOOLS.includes(d) && !d.startsWith('@palisade/') && !d.startsWith('@types/'),
+);
+const list = (names) => names.map((p) => `${p} ${version(p)}`).join(', ');
 const sections = [];
 const today = new Date().toISOString().slice(0, 10);
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
@@ -65,9 +97,11 @@ if (wanted.length === 0) {
     '# palisade benchmarks',
     '',
     `Written by \`npm run bench\` on ${today}: ${where}.`,
-    'Each table: median of alternating rounds; "× bare" is the ratio to the bare call measured in the same run.',
+    'Timed tables: the median of an odd number of alternating rounds (each section says how many); "× bare" is the ratio to the bare call measured in the same run, and the peer column the ratio of each peer to the palisade row it names, measured in the same run, read so that > 1 means palisade does better.',
     '',
-    `palisade ${version('@palisade/core')}; peers: ${peers.map((p) => `${p} ${version(p)}`).join(', ')}.`,
+    `palisade ${version('@palisade/core')}; peers: ${list(PEERS)}.`,
+    '',
+    `Tools: ${list(TOOLS)}. Measured with: ${list(others)}.`,
     '',
   ].join('\n');
   writeFileSync('bench/RESULTS.md', `${header}\n${sections.map((x) => x.text).join('\n')}`);
