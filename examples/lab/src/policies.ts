@@ -68,8 +68,8 @@ export const OUTBOUND_ROUTES = {
     hedge: { delayMs: { percentile: 95, minMs: 15, maxMs: 500 } },
     circuitBreaker: {
       failureRateThreshold: 0.5,
-      minimumCalls: 10,
-      window: { kind: 'count', size: 20 },
+      minimumCalls: 5,
+      window: { kind: 'count', size: 10 },
       openMs: 1_000,
       halfOpenMaxCalls: 2,
     },
