@@ -1,19 +1,26 @@
 // Memory (issue 12): (1) the heap after 1e6 calls through each policy, which must stay flat once
-// warm; (2) bytes per key of every keyed state at 100k keys (breakers, limiter buckets, hedge
-// latency histograms) against the peers' in the same run. Heap numbers are taken after a full GC
+// warm: on the success path, on the failure and rejection paths a caller meets under faults, and
+// through createFetch against a local server (fewer calls); (2) bytes per key of every keyed state
+// at 100k keys (breakers, limiter buckets, hedge latency histograms) against the peers' in the
+// same run. Heap numbers are taken after a full GC
 // (npm run bench passes --expose-gc; a plain `npx tsx` run gets gc() at run time instead).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { bulkhead, concurrencyLimit } from '@palisade/bulkhead';
 import { circuitBreaker, keyed } from '@palisade/circuit-breaker';
-import { type Clock, fallback, pipeline, systemClock } from '@palisade/core';
+import { type Clock, fallback, isResilienceError, pipeline, systemClock } from '@palisade/core';
+import { FakeClock } from '@palisade/core/testing';
+import { createFetch } from '@palisade/fetch';
 import { hedge } from '@palisade/hedge';
 import { memoryStore, rateLimit, throttle } from '@palisade/rate-limit';
-import { retry } from '@palisade/retry';
+import { constant, retry } from '@palisade/retry';
 import { timeout } from '@palisade/timeout';
 import { ConsecutiveBreaker, circuitBreaker as cockatielBreaker, handleAll } from 'cockatiel';
 import { LRUCache } from 'lru-cache';
 import CircuitBreaker from 'opossum';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { bytesPerKey, heapAfterGc } from './_harness.js';
+import { type PeerMark, bytesPerKey, heapAfterGc, peerCells, peerHeader } from './_harness.js';
 
 const FIRST = 100_000;
 const CALLS = 1_000_000;
@@ -34,26 +41,61 @@ const ip = (i: number) => `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`
 /** 100000 → `1e5`. */
 const e = (n: number) => n.toExponential().replace('+', '');
 const write = (lines: string[]) => process.stdout.write(`${lines.join('\n')}\n\n`);
+/** One options object for every keyed breaker (validated once), as keyed()'s docs advise. */
+const breakerOptions = { failureRateThreshold: 0.5, minimumCalls: 20 };
+/** Key strings made once, for the rows where a key's own string is not what is measured. */
+const hosts = Array.from({ length: 2_000 }, (_, i) => host(i));
 
 // ---- 1. heap after 1e6 calls ------------------------------------------------------------------
 
-async function run(call: () => unknown, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
+/** Runs `n` policy calls, `batch` at a time (the event loop turning every YIELD_EVERY calls). */
+async function run(call: () => unknown, n: number, batch: number): Promise<void> {
+  for (let i = 0; i < n; i += batch) {
     const r = call();
     if (r instanceof Promise) await r;
-    if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
+    if ((i + batch) % YIELD_EVERY < batch) await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
 interface FlatCase {
   name: string;
-  /** Builds the policy (before the baseline) and returns one call through it. */
-  make: () => () => unknown;
+  /** Builds the policy (before the baseline) and returns one call through it: `batch` policy calls. */
+  make: () => (() => unknown) | Promise<() => unknown>;
+  /**
+   * Policy calls made by one call of what `make` returns: calls started together and settled by
+   * one advance of a FakeClock, so that its cost per advance is shared. @default 1
+   */
+  batch?: number;
+  /** Policy calls in all (@default CALLS), of which the first `first` warm up (@default FIRST). */
+  calls?: number;
+  first?: number;
 }
 
 // The adaptive delay's floor keeps it far above these calls' latency: every call settles first.
 const adaptive = { percentile: 95, minMs: 1_000, maxMs: 2_000 };
 const unlimited = { limit: 1_000_000_000, windowMs: 1_000 };
+const noBackoff = constant({ ms: 0 });
+const ignore = () => {};
+/** An attempt that settles only when its signal aborts (a call the timeout or a hedge must stop). */
+const untilAborted = (ctx: { signal: AbortSignal }) =>
+  new Promise<never>((_, reject) => {
+    ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
+  });
+/** `batch` calls of `call` started together, then `clock` moved on by `ms`, then all settled. */
+const advancing = (clock: FakeClock, ms: number, batch: number, call: () => Promise<unknown>) => async () => {
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < batch; i++) pending.push(call().catch(ignore));
+  await clock.advance(ms);
+  await Promise.all(pending);
+};
+/** Checks that `call` is refused with the palisade error `code` (the path the row means to measure). */
+const expectRefused = async (call: () => Promise<unknown>, code: string) => {
+  const outcome = await call().then(
+    () => 'a value',
+    (error: unknown) => (isResilienceError(error) ? error.code : String(error)),
+  );
+  if (outcome !== code) throw new Error(`expected ${code}, got ${outcome}`);
+};
 
 const flatCases: FlatCase[] = [
   { name: 'bare await fn() (the noise of the method)', make: () => ok },
@@ -152,47 +194,313 @@ const flatCases: FlatCase[] = [
   },
 ];
 
-const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(3);
-const flatLines = [
-  `### heap after ${e(CALLS)} calls through each policy`,
-  '',
-  `Calls one after another on an always-resolving function, the event loop turning every ${YIELD_EVERY.toLocaleString('en')} calls. Heap = JS heap plus array buffers after full GCs (repeated until the reading settles), before the first call, after ${e(FIRST)} and after ${e(CALLS)} calls; the first ${e(FIRST)} include warm-up (compiled code, lazily built state). **Flat** when the growth from ${e(FIRST)} to ${e(CALLS)} calls is under ${FLAT_BYTES_PER_CALL} byte per call (${((CALLS - FIRST) * FLAT_BYTES_PER_CALL) / 1000} kB in all): a call that leaves anything behind (a promise, a listener, a timer entry) would cost tens of bytes per call.`,
-  '',
-  `| policy | heap before (MiB) | after ${e(FIRST)} (MiB) | after ${e(CALLS)} (MiB) | B/call, first ${e(FIRST)} | B/call, ${e(FIRST)} → ${e(CALLS)} | verdict |`,
-  '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+/** What a caller meets under faults: failures retried, circuits open, slots and quotas taken, timeouts firing. */
+const FAKE_BATCH = 100;
+/**
+ * Calls of the fault rows that cost over ~12 µs each (several failed attempts, each building an
+ * Error and its stack, or a FakeClock advance shared by few calls): 1e6 of them would take 15-30 s
+ * a row, so they make as many as fit in ~10 s. The row prints its µs per call.
+ */
+const SLOW = { calls: 400_000, first: 50_000 };
+const faultCases: FlatCase[] = [
+  {
+    name: 'retry({ backoff: constant({ ms: 0 }), budget: false }), fn always fails: 3 attempts, then its error',
+    ...SLOW,
+    make: () => {
+      const p = retry({ backoff: noBackoff, budget: false });
+      return () => p.execute(fail).catch(ignore);
+    },
+  },
+  {
+    name: 'retry({ backoff: constant({ ms: 0 }) }) (default budget), fn always fails: the budget soon stops the retries',
+    make: () => {
+      const p = retry({ backoff: noBackoff });
+      return () => p.execute(fail).catch(ignore);
+    },
+  },
+  {
+    name: "circuitBreaker({ openMs: '1h' }) open, rejecting every call",
+    make: async () => {
+      const p = circuitBreaker({ openMs: '1h' });
+      for (let i = 0; i < 100; i++) await p.execute(fail).catch(ignore); // minimumCalls, all failed
+      await expectRefused(() => p.execute(ok), 'PALISADE_BROKEN_CIRCUIT');
+      return () => p.execute(ok).catch(ignore);
+    },
+  },
+  {
+    name: 'bulkhead({ maxConcurrent: 1, maxQueue: 1, queueTimeoutMs: Infinity }) full (one call running, one queued), rejecting every call',
+    make: async () => {
+      // No queue timeout: the queued call must hold its place for the whole row (after the default
+      // 1 s it would leave, and every later call would queue behind the stalled one for 1 s).
+      const p = bulkhead({ maxConcurrent: 1, maxQueue: 1, queueTimeoutMs: Number.POSITIVE_INFINITY });
+      const stalled = new Promise<never>(() => {});
+      p.execute(() => stalled).catch(ignore);
+      p.execute(() => stalled).catch(ignore);
+      await expectRefused(() => p.execute(ok), 'PALISADE_BULKHEAD_REJECTED');
+      return () => p.execute(ok).catch(ignore);
+    },
+  },
+  {
+    name: "rateLimit({ limit: 1, windowMs: '1h' }), one key, refusing every call",
+    make: async () => {
+      const p = rateLimit({ limit: 1, windowMs: '1h' });
+      await p.execute(ok, { key: 'client' });
+      await expectRefused(() => p.execute(ok, { key: 'client' }), 'PALISADE_RATE_LIMITED');
+      return () => p.execute(ok, { key: 'client' }).catch(ignore);
+    },
+  },
+  {
+    name: "throttle({ limit: 1, windowMs: '1h', maxWaitMs: 0 }), refusing every call",
+    make: async () => {
+      const p = throttle({ limit: 1, windowMs: '1h', maxWaitMs: 0 });
+      await p.execute(ok);
+      await expectRefused(() => p.execute(ok), 'PALISADE_RATE_LIMITED');
+      return () => p.execute(ok).catch(ignore);
+    },
+  },
+  {
+    name: `timeout({ ms: 1_000 }) firing (FakeClock, ${FAKE_BATCH} calls per advance), fn stops on abort`,
+    ...SLOW,
+    batch: FAKE_BATCH,
+    make: () => {
+      const clock = new FakeClock();
+      const p = timeout({ ms: 1_000, clock });
+      return advancing(clock, 1_000, FAKE_BATCH, () => p.execute(untilAborted));
+    },
+  },
+  {
+    name: `timeout({ ms: 1_000, strategy: 'aggressive' }) firing (FakeClock, ${FAKE_BATCH} calls per advance), fn never settles`,
+    batch: FAKE_BATCH,
+    make: () => {
+      const clock = new FakeClock();
+      const p = timeout({ ms: 1_000, strategy: 'aggressive', clock });
+      return advancing(clock, 1_000, FAKE_BATCH, () => p.execute(() => new Promise<never>(() => {})));
+    },
+  },
+  {
+    name: `hedge({ delayMs: 10, budgetPercent: 100 }) firing (FakeClock, ${FAKE_BATCH} calls per advance): attempt 1 takes 20 ms, the hedge answers first`,
+    ...SLOW,
+    batch: FAKE_BATCH,
+    make: () => {
+      const clock = new FakeClock();
+      const p = hedge({ delayMs: 10, budgetPercent: 100, clock });
+      // Attempt 1 answers by itself at 20 ms when no hedge is sent (the budget can still refuse a
+      // few), so that every batch settles within the advance; otherwise the hedge wins at 10 ms and
+      // aborts it.
+      const slowFirst = (ctx: { attempt: number; signal: AbortSignal }) =>
+        ctx.attempt === 1 ? clock.sleep(20, ctx.signal).then(() => 1) : ok();
+      return advancing(clock, 20, FAKE_BATCH, () => p.execute(slowFirst));
+    },
+  },
+  {
+    name: "pipeline(fallback, retry({ backoff: constant({ ms: 0 }) }), circuitBreaker({ openMs: '1h' })), fn always fails: retried, then the breaker opens, fallback answers",
+    ...SLOW,
+    make: () => {
+      const p = pipeline(
+        fallback({ handler: () => 0 }),
+        retry({ backoff: noBackoff }),
+        circuitBreaker({ openMs: '1h' }),
+      );
+      return () => p.execute(fail);
+    },
+  },
+  {
+    name: 'keyed(circuitBreaker, { maxKeys: 1_000 }), 1 000 keys in turn, calls succeed',
+    make: () => {
+      const p = keyed(() => circuitBreaker(breakerOptions), { maxKeys: 1_000 });
+      let i = 0;
+      return () => p.execute(ok, { key: hosts[i++ % 1_000] });
+    },
+  },
+  {
+    name: "keyed(circuitBreaker({ openMs: '1h' }), { maxKeys: 1_000 }), 1 000 keys in turn, calls fail: every breaker opens and rejects",
+    make: () => {
+      const options = { ...breakerOptions, openMs: '1h' } as const;
+      const p = keyed(() => circuitBreaker(options), { maxKeys: 1_000 });
+      let i = 0;
+      return () => p.execute(fail, { key: hosts[i++ % 1_000] }).catch(ignore);
+    },
+  },
+  {
+    name: 'keyed(circuitBreaker, { maxKeys: 1_000 }), 2 000 keys in turn: every call evicts a breaker and builds one',
+    make: () => {
+      const p = keyed(() => circuitBreaker(breakerOptions), { maxKeys: 1_000 });
+      let i = 0;
+      return () => p.execute(ok, { key: hosts[i++ % 2_000] });
+    },
+  },
 ];
-for (const c of flatCases) {
-  let call: (() => unknown) | undefined = c.make();
-  const h0 = heapAfterGc();
-  await run(call, FIRST);
-  const h1 = heapAfterGc();
-  await run(call, CALLS - FIRST);
-  const h2 = heapAfterGc();
-  call = undefined; // the policy may go before the next case's baseline
-  const first = (h1 - h0) / FIRST;
-  const later = (h2 - h1) / (CALLS - FIRST);
-  const verdict = later < FLAT_BYTES_PER_CALL ? 'flat' : `**grows** (${((h2 - h1) / 1024).toFixed(0)} KiB)`;
-  flatLines.push(
-    `| ${c.name} | ${mb(h0)} | ${mb(h1)} | ${mb(h2)} | ${first.toFixed(2)} | ${later.toFixed(3)} | ${verdict} |`,
-  );
+
+/**
+ * createFetch against a local node:http server in a child process (so the server's heap is not
+ * counted): ~10k requests/s at best here, so fewer calls than the rows above (stated in the row).
+ */
+const FETCH_CALLS = 40_000;
+const FETCH_FIRST = 10_000;
+/** Requests in flight at once (as in bench/fetch.ts): ~3-5k requests/s here, one at a time ~2k. */
+const FETCH_BATCH = 16;
+/** `FETCH_BATCH` requests of `one` at once, each read to the end. */
+const inFlight = (one: () => Promise<unknown>) => () => {
+  const all: Promise<unknown>[] = [];
+  for (let i = 0; i < FETCH_BATCH; i++) all.push(one());
+  return Promise.all(all);
+};
+const SERVER = `
+  const http = require('node:http');
+  const server = http.createServer((req, res) => {
+    const status = req.url === '/down' ? 503 : 200;
+    res.writeHead(status, { 'content-length': '2' });
+    res.end('ok');
+  });
+  server.keepAliveTimeout = 60000;
+  server.listen(0, '127.0.0.1', () => console.log('PORT ' + server.address().port));
+`;
+const server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+const [portLine] = (await once(createInterface({ input: server.stdout }), 'line')) as [string];
+const origin = `http://127.0.0.1:${portLine.split(' ')[1]}`;
+const fetchPolicy = {
+  timeout: '10s',
+  retry: { maxAttempts: 3, backoff: { type: 'constant', ms: 0 } },
+  circuitBreaker: { openMs: '1h' },
+} as const;
+const fetchCases: FlatCase[] = [
+  {
+    name: 'plain fetch, server answers 200 (the floor: what createFetch runs on)',
+    calls: FETCH_CALLS,
+    first: FETCH_FIRST,
+    batch: FETCH_BATCH,
+    make: () => inFlight(() => fetch(`${origin}/ok`).then((r) => r.text())),
+  },
+  {
+    name: 'createFetch({ policy: { timeout, retry, circuitBreaker } }), server answers 200',
+    calls: FETCH_CALLS,
+    first: FETCH_FIRST,
+    batch: FETCH_BATCH,
+    make: () => {
+      const f = createFetch({ policy: fetchPolicy });
+      return inFlight(() => f(`${origin}/ok`).then((r) => r.text()));
+    },
+  },
+  {
+    name: 'createFetch, same policy, server answers 503: retried, then the breaker opens and rejects',
+    calls: FETCH_CALLS,
+    first: FETCH_FIRST,
+    batch: FETCH_BATCH,
+    make: () => {
+      const f = createFetch({ policy: fetchPolicy });
+      return inFlight(() => f(`${origin}/down`).then((r) => r.text(), ignore));
+    },
+  },
+];
+
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(3);
+/** Heap readings after the warm-up, from which a row's growth per call is fitted. */
+const READINGS = 10;
+/** Least-squares slope of y over x. */
+function slope(points: [x: number, y: number][]): number {
+  const n = points.length;
+  const mx = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const my = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return num / den;
 }
-write(flatLines);
+
+/**
+ * Measures each case and prints the table. With `floor`, the first case is what every other one
+ * runs on (plain fetch under createFetch): its own growth is subtracted before the verdict.
+ */
+async function flatTable(title: string, intro: string, cases: FlatCase[], floor = false): Promise<void> {
+  let floorSlope: number | undefined;
+  const lines = [
+    `### ${title}`,
+    '',
+    intro,
+    '',
+    '| policy | calls (warm-up) | heap before (MiB) | after warm-up (MiB) | after all (MiB) | B/call, warm-up | delta after warm-up (KiB) | B/call after warm-up (fitted) | flat |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const c of cases) {
+    const calls = c.calls ?? CALLS;
+    const first = c.first ?? FIRST;
+    const batch = c.batch ?? 1;
+    let call: (() => unknown) | undefined = await c.make();
+    const start = process.hrtime.bigint();
+    const h0 = heapAfterGc();
+    await run(call, first, batch);
+    const h1 = heapAfterGc();
+    // READINGS readings after the warm-up, the growth per call their least-squares slope: a single
+    // difference of two readings carries the swing of whatever the heap holds at that instant
+    // (fetch's rows swing by ±200 KiB with no trend), a slope over many does not.
+    const points: [calls: number, heap: number][] = [[0, h1]];
+    const step = Math.ceil((calls - first) / READINGS / batch) * batch;
+    for (let done = 0; done < calls - first; done += step) {
+      await run(call, Math.min(step, calls - first - done), batch);
+      points.push([Math.min(done + step, calls - first), heapAfterGc()]);
+    }
+    const h2 = (points[points.length - 1] as [number, number])[1];
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    call = undefined; // the policy may go before the next case's baseline
+    const later = slope(points);
+    let verdict = later < FLAT_BYTES_PER_CALL ? 'yes' : '**no**';
+    if (floor && floorSlope === undefined) {
+      floorSlope = later;
+      verdict = '(the floor)';
+    } else if (floorSlope !== undefined) {
+      const over = later - floorSlope;
+      verdict = `${over < FLAT_BYTES_PER_CALL ? 'yes' : '**no**'} (${over.toFixed(3)} over the floor)`;
+    }
+    lines.push(
+      `| ${c.name} | ${e(calls)} (${e(first)})${calls < CALLS ? `, ${((seconds / calls) * 1e6).toFixed(0)} µs/call here` : ''} | ${mb(h0)} | ${mb(h1)} | ${mb(h2)} | ${((h1 - h0) / first).toFixed(2)} | ${((h2 - h1) / 1024).toFixed(1)} | ${later.toFixed(3)} | ${verdict} |`,
+    );
+  }
+  write(lines);
+}
+
+const method = `Heap = JS heap plus array buffers after full GCs (repeated until the reading settles), before the first call, after the warm-up calls and ${READINGS} times more until all are made; the warm-up includes compiled code and lazily built state. **Flat** when the growth after the warm-up, fitted as the least-squares slope of those ${READINGS + 1} readings, is under ${FLAT_BYTES_PER_CALL} byte per call (${((CALLS - FIRST) * FLAT_BYTES_PER_CALL) / 1000} kB over ${e(CALLS - FIRST)} calls): a call that leaves anything behind (a promise, a listener, a timer entry) would cost tens of bytes per call. One run per row (a heap reading, not a timing): no rounds.`;
+await flatTable(
+  `heap after ${e(CALLS)} calls through each policy`,
+  `Calls one after another on an always-resolving function, the event loop turning every ${YIELD_EVERY.toLocaleString('en')} calls. ${method}`,
+  flatCases,
+);
+await flatTable(
+  `heap after ${e(CALLS)} calls on the failure and rejection paths`,
+  `What a caller meets under faults, on the same method. Waits that would take real time (a timeout firing, a hedge delay) run on a FakeClock from \`@palisade/core/testing\`: ${FAKE_BATCH} calls are started, the clock is moved past the delay, and all ${FAKE_BATCH} settle. Retries use \`constant({ ms: 0 })\` backoff, which sleeps not at all. Rows with fewer calls than ${e(CALLS)} are those whose calls cost over ~12 µs each (several failed attempts, each building an Error and its stack, or a FakeClock advance per few calls): they make ${e(SLOW.calls)}, about 10 s, and print their µs per call.`,
+  faultCases,
+);
+await flatTable(
+  'heap after fetches through createFetch',
+  `Requests to a node:http server in a child process (keep-alive, a 2-byte body, read to the end), ${FETCH_BATCH} at once, plain fetch first. ${e(FETCH_CALLS)} requests, not ${e(CALLS)}: at the few thousand requests/s of this loop, ${e(CALLS)} would take minutes per row. Plain fetch (undici) itself keeps growing by a few bytes per request over this span, so it is the floor: a createFetch row is flat when it grows less than ${FLAT_BYTES_PER_CALL} byte per request more than plain fetch did, fitted the same way.`,
+  fetchCases,
+  true,
+);
+server.kill();
 
 // ---- 2. bytes per key at 100k keys ----------------------------------------------------------
 
-interface KeyRow {
-  state: string;
+type KeyRow = {
+  name: string;
   keys: number;
   bytes: number;
   goal?: number;
-}
+} & PeerMark;
 const rows: KeyRow[] = [];
-const perKey = async (state: string, build: Parameters<typeof bytesPerKey>[1], goal?: number, keys = KEYS) => {
-  rows.push({ state, keys, bytes: await bytesPerKey(keys, build), goal });
+const perKey = async (
+  name: string,
+  build: Parameters<typeof bytesPerKey>[1],
+  goal?: number,
+  keys = KEYS,
+  mark: PeerMark = {},
+) => {
+  rows.push({ ...mark, name, keys, bytes: await bytesPerKey(keys, build), goal });
 };
+const BREAKER_ROW = 'palisade keyed(circuitBreaker), count window, 1 success per key';
+const LIMITER_ROW = 'palisade rateLimit, memoryStore({ maxKeys: 100k }), 1 call per key';
 
-// Breakers: one options object shared by every key (validated once), as keyed()'s docs advise.
-const breakerOptions = { failureRateThreshold: 0.5, minimumCalls: 20 };
 const timeWindow = { ...breakerOptions, window: { kind: 'time', ms: '10s' } } as const;
 const keyedOptions = { maxKeys: KEYS, idleMs: '10m' } as const;
 const checkSize = (policy: { size: number }) => {
@@ -200,7 +508,7 @@ const checkSize = (policy: { size: number }) => {
 };
 
 await perKey(
-  'palisade keyed(circuitBreaker), count window, 1 success per key',
+  BREAKER_ROW,
   () => {
     const p = keyed(() => circuitBreaker(breakerOptions), keyedOptions);
     return async (i) => {
@@ -246,16 +554,22 @@ await perKey(
   GOAL_BREAKER,
 );
 const cockatiel = new Map<string, ReturnType<typeof cockatielBreaker>>();
-await perKey('cockatiel circuitBreaker(ConsecutiveBreaker(5)) per key (Map), 1 success', () => (i) => {
-  const key = host(i);
-  let b = cockatiel.get(key);
-  if (!b)
-    cockatiel.set(
-      key,
-      (b = cockatielBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) })),
-    );
-  return b.execute(ok);
-});
+await perKey(
+  'cockatiel circuitBreaker(ConsecutiveBreaker(5)) per key (Map), 1 success',
+  () => (i) => {
+    const key = host(i);
+    let b = cockatiel.get(key);
+    if (!b)
+      cockatiel.set(
+        key,
+        (b = cockatielBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) })),
+      );
+    return b.execute(ok);
+  },
+  undefined,
+  KEYS,
+  { peer: 'cockatiel', versus: BREAKER_ROW },
+);
 cockatiel.clear();
 // opossum: two interval timers per breaker; 100k of them keep a core busy, so measure 10k.
 const OPOSSUM = 10_000;
@@ -270,6 +584,7 @@ await perKey(
   },
   undefined,
   OPOSSUM,
+  { peer: 'opossum', versus: BREAKER_ROW },
 );
 for (const b of opossum.values()) b.shutdown();
 opossum.clear();
@@ -277,7 +592,7 @@ opossum.clear();
 // Limiter buckets: a realistic rule (100 per minute), so that no key is already back to a full burst.
 const perMinute = { limit: 100, windowMs: 60_000 };
 await perKey(
-  'palisade rateLimit, memoryStore({ maxKeys: 100k }), 1 call per key',
+  LIMITER_ROW,
   () => {
     const p = rateLimit({ ...perMinute, store: memoryStore({ maxKeys: KEYS }) });
     return (i) => p.execute(ok, { key: ip(i) });
@@ -292,10 +607,16 @@ await perKey(
   },
   GOAL_LIMITER,
 );
-await perKey('rate-limiter-flexible RateLimiterMemory, 1 consume per key', () => {
-  const p = new RateLimiterMemory({ points: 100, duration: 60 });
-  return (i) => p.consume(ip(i));
-});
+await perKey(
+  'rate-limiter-flexible RateLimiterMemory, 1 consume per key',
+  () => {
+    const p = new RateLimiterMemory({ points: 100, duration: 60 });
+    return (i) => p.consume(ip(i));
+  },
+  undefined,
+  KEYS,
+  { peer: 'rate-limiter-flexible', versus: LIMITER_ROW },
+);
 await perKey('bare lru-cache entry (string → number, max 100k)', () => {
   const lru = new LRUCache<string, number>({ max: KEYS });
   return (i) => lru.set(ip(i), Date.now() + 0.5);
@@ -315,16 +636,17 @@ await perKey('palisade hedge (adaptive delay, maxKeys 100k), 1 call per key', ()
   return (i) => p.execute(ok, { key: host(i) });
 });
 
+const keyCells = peerCells(rows, (r) => r.bytes, 'bytes');
 write([
   `### bytes per key, ${KEYS / 1000}k keys`,
   '',
-  `Growth of the JS heap plus array buffers (after full GCs) while ${KEYS / 1000}k keys get their state, per key. Each structure is built after the baseline, so what it allocates up front for ${KEYS / 1000}k keys counts; each key's own string (\`host-<i>.example.com\` or \`10.x.y.z\`) counts too. Goals (issue 12): ≤ ${GOAL_BREAKER} B per keyed breaker, ≤ ${GOAL_LIMITER} B per limiter key.`,
+  `Growth of the JS heap plus array buffers (after full GCs) while ${KEYS / 1000}k keys get their state, per key. Each structure is built after the baseline, so what it allocates up front for ${KEYS / 1000}k keys counts; each key's own string (\`host-<i>.example.com\` or \`10.x.y.z\`) counts too. Goals (issue 12): ≤ ${GOAL_BREAKER} B per keyed breaker, ≤ ${GOAL_LIMITER} B per limiter key. One measurement per row (a heap reading, not a timing): no rounds.`,
   '',
-  '| state | keys | bytes / key | goal |',
-  '| --- | ---: | ---: | --- |',
-  ...rows.map((r) => {
+  `| state | keys | bytes / key | goal | ${peerHeader('bytes')} |`,
+  '| --- | ---: | ---: | --- | ---: |',
+  ...rows.map((r, i) => {
     const goal = r.goal === undefined ? '' : `${r.bytes <= r.goal ? '✓' : '✗'} ≤ ${r.goal}`;
-    return `| ${r.state} | ${r.keys.toLocaleString('en')} | ${r.bytes.toFixed(0)} | ${goal} |`;
+    return `| ${r.name} | ${r.keys.toLocaleString('en')} | ${r.bytes.toFixed(0)} | ${goal} | ${keyCells[i]} |`;
   }),
 ]);
 // rate-limiter-flexible leaves an unref'd timer per key; nothing else should be pending.
