@@ -1,6 +1,7 @@
 // Child of bench/rate-limit.ts: runs jobs as fast as it can through a throttle over redisStore
 // (limit far above what it can reach: the cost of pacing, not the pace) or a clustered
-// bottleneck limiter, between common wall-clock times, and reports the jobs it ran.
+// bottleneck limiter, between common wall-clock times, and reports the jobs it ran; as many
+// windows as it is sent, until told to close.
 //   argv: 'palisade' | 'bottleneck', redis url, prefix/id, concurrency
 import { throttle } from '@palisade/rate-limit';
 import { redisStore } from '@palisade/redis';
@@ -25,6 +26,7 @@ if (kind === 'bottleneck') {
     minTime: 0,
   });
   await limiter.ready();
+  await limiter.schedule(async () => job());
   run = () => limiter.schedule(async () => job());
   close = () => limiter.disconnect();
 } else {
@@ -41,7 +43,13 @@ if (kind === 'bottleneck') {
   close = () => client.quit();
 }
 
-process.once('message', async ({ startAt, endAt }: { startAt: number; endAt: number }) => {
+// Each { startAt, endAt } message is one window, answered with what ran in it; 'close' ends.
+process.on('message', async (message: { startAt: number; endAt: number } | 'close') => {
+  if (message === 'close') {
+    await close();
+    process.exit(0);
+  }
+  const { startAt, endAt } = message;
   await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now())));
   let jobs = 0;
   let errors = 0;
@@ -57,10 +65,6 @@ process.once('message', async ({ startAt, endAt }: { startAt: number; endAt: num
       }
     }),
   );
-  const elapsedMs = Date.now() - startAt;
-  process.send?.({ jobs, errors, elapsedMs }, async () => {
-    await close();
-    process.exit(0);
-  });
+  process.send?.({ jobs, errors, elapsedMs: Date.now() - startAt });
 });
 process.send?.({ ready: true });

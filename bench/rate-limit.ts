@@ -12,17 +12,29 @@ import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
-import { type BenchRow, bytesPerKey, compare, machine, saveResults } from './_harness.js';
+import {
+  type BenchRow,
+  type PeerMark,
+  bytesPerKey,
+  compare,
+  formatTable,
+  machine,
+  median,
+  peerCells,
+  peerHeader,
+  saveResults,
+  timeBatch,
+} from './_harness.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const out: string[] = [`Machine: ${machine()}`, ''];
+/** Keeps a compare() table (already printed) for bench/results/rate-limit.md. */
 const table = (title: string, rows: BenchRow[]) => {
-  out.push(`### ${title}`, '', '| case | ns/op | × bare |', '| --- | ---: | ---: |');
-  for (const r of rows) out.push(`| ${r.name} | ${r.nsPerOp.toFixed(1)} | ${r.ratioToBare.toFixed(2)} |`);
-  out.push('');
+  out.push(...formatTable(title, rows), '');
 };
-const lines = (title: string, header: string, rows: string[]) => {
-  const text = [`### ${title}`, '', header, header.replace(/[^|]+/g, ' --- '), ...rows, ''];
+/** Prints a table built here, under `note` (how it was measured), and keeps it for the results file. */
+const lines = (title: string, note: string, header: string, rows: string[]) => {
+  const text = [`### ${title}`, '', note, '', header, header.replace(/[^|]+/g, ' --- '), ...rows, ''];
   process.stdout.write(`${text.join('\n')}\n`);
   out.push(...text);
 };
@@ -38,13 +50,14 @@ const oneKey = rateLimit(unlimited);
 const manyKeys = rateLimit({ ...unlimited, store: memoryStore({ maxKeys: KEYS }) });
 const rlfOne = new RateLimiterMemory({ points: 1_000_000_000, duration: 1 });
 const rlfMany = new RateLimiterMemory({ points: 1_000_000_000, duration: 1 });
+const PALISADE_RL = 'palisade rateLimit (memoryStore)';
 let a = 0;
 let b = 0;
 table(
   'rate limit in memory, one key, always allowed',
   await compare('rate limit in memory, one key, always allowed', [
     { name: 'bare await fn()', fn },
-    { name: 'palisade rateLimit (memoryStore)', fn: () => oneKey.execute(fn, { key: 'client' }) },
+    { name: PALISADE_RL, fn: () => oneKey.execute(fn, { key: 'client' }) },
     { name: 'palisade rateLimit.consume() only', fn: () => oneKey.consume('client') },
     {
       name: 'rate-limiter-flexible memory consume() + fn',
@@ -52,6 +65,8 @@ table(
         await rlfOne.consume('client');
         return fn();
       },
+      peer: 'rate-limiter-flexible',
+      versus: PALISADE_RL,
     },
   ]),
 );
@@ -59,13 +74,15 @@ table(
   'rate limit in memory, 100 000 keys in turn, always allowed',
   await compare('rate limit in memory, 100 000 keys in turn, always allowed', [
     { name: 'bare await fn()', fn },
-    { name: 'palisade rateLimit (memoryStore)', fn: () => manyKeys.execute(fn, { key: keys[a++ % KEYS] }) },
+    { name: PALISADE_RL, fn: () => manyKeys.execute(fn, { key: keys[a++ % KEYS] }) },
     {
       name: 'rate-limiter-flexible memory consume() + fn',
       fn: async () => {
         await rlfMany.consume(keys[b++ % KEYS] as string);
         return fn();
       },
+      peer: 'rate-limiter-flexible',
+      versus: PALISADE_RL,
     },
   ]),
 );
@@ -95,12 +112,29 @@ ers.shutdown();
 const lru = new LRUCache<string, number>({ max: KEYS });
 held.push(lru);
 const lruBytes = await perKey((k) => lru.set(k, Date.now() + 0.5));
-lines('bytes per key in memory (100 000 keys, heap after GC)', '| store | bytes/key |', [
-  `| palisade memoryStore | ${pBytes.toFixed(0)} |`,
-  `| rate-limiter-flexible RateLimiterMemory | ${rlfBytes.toFixed(0)} |`,
-  `| express-rate-limit MemoryStore | ${ersBytes.toFixed(0)} |`,
-  `| bare lru-cache entry (string → number) | ${lruBytes.toFixed(0)} |`,
-]);
+const memRows: ({ name: string; bytes: number } & PeerMark)[] = [
+  { name: 'palisade memoryStore', bytes: pBytes },
+  {
+    name: 'rate-limiter-flexible RateLimiterMemory',
+    bytes: rlfBytes,
+    peer: 'rate-limiter-flexible',
+    versus: 'palisade memoryStore',
+  },
+  {
+    name: 'express-rate-limit MemoryStore',
+    bytes: ersBytes,
+    peer: 'express-rate-limit',
+    versus: 'palisade memoryStore',
+  },
+  { name: 'bare lru-cache entry (string → number)', bytes: lruBytes },
+];
+const memCells = peerCells(memRows, (r) => r.bytes, 'bytes');
+lines(
+  'bytes per key in memory (100 000 keys, heap after GC)',
+  'One measurement per store (heap after full GCs, not a timing): no rounds.',
+  `| store | bytes/key | ${peerHeader('bytes')} |`,
+  memRows.map((r, i) => `| ${r.name} | ${r.bytes.toFixed(0)} | ${memCells[i]} |`),
+);
 
 // ---- throttle under its limit, in memory ------------------------------------------------------
 const paced = throttle(unlimited);
@@ -109,17 +143,43 @@ const throttleRows = await compare('throttle in memory, under its limit', [
   { name: 'palisade throttle (memoryStore)', fn: () => paced.execute(fn) },
 ]);
 table('throttle in memory, under its limit', throttleRows);
+
+// bottleneck takes milliseconds per job where palisade takes nanoseconds, so one batch size cannot
+// fit both (compare() times every case over the same count): each round times the bare call and
+// palisade's throttle over many calls and bottleneck over a few jobs, in alternating order; a
+// job's added cost is its time less the bare call's of the same round.
 const bottleneck = new Bottleneck();
-const bnJobs = 200;
-for (let i = 0; i < 20; i++) await bottleneck.schedule(fn);
-const bnStart = process.hrtime.bigint();
-for (let i = 0; i < bnJobs; i++) await bottleneck.schedule(fn);
-const bnNs = Number(process.hrtime.bigint() - bnStart) / bnJobs;
-const bare = throttleRows[0]?.nsPerOp ?? 0;
-lines('added per job, in memory, under the limit', '| limiter | added per job |', [
-  `| palisade throttle | ${((throttleRows[1]?.nsPerOp ?? 0) - bare).toFixed(0)} ns |`,
-  `| bottleneck schedule() (no limits set) | ${((bnNs - bare) / 1e6).toFixed(2)} ms |`,
-]);
+const JOB_ROUNDS = 5;
+const FAST_JOBS = 20_000;
+const BN_JOBS = 100;
+const jobCases = [
+  { name: 'bare await fn()', jobs: FAST_JOBS, run: fn },
+  { name: 'palisade throttle', jobs: FAST_JOBS, run: () => paced.execute(fn) },
+  { name: 'bottleneck schedule() (no limits set)', jobs: BN_JOBS, run: () => bottleneck.schedule(fn) },
+];
+for (const c of jobCases) await timeBatch(c.run, Math.min(c.jobs, 1_000)); // warm up
+const jobNs = jobCases.map(() => [] as number[]);
+for (let round = 0; round < JOB_ROUNDS; round++) {
+  for (let i = 0; i < jobCases.length; i++) {
+    const index = round % 2 === 0 ? i : jobCases.length - 1 - i;
+    const c = jobCases[index] as (typeof jobCases)[number];
+    jobNs[index]?.push(await timeBatch(c.run, c.jobs));
+  }
+}
+const bareNs = jobNs[0] as number[];
+const added = (index: number) => (jobNs[index] as number[]).map((ns, round) => ns - (bareNs[round] as number));
+const jobRows: ({ name: string; added: number[] } & PeerMark)[] = [
+  { name: 'palisade throttle', added: added(1) },
+  { name: 'bottleneck schedule() (no limits set)', added: added(2), peer: 'bottleneck', versus: 'palisade throttle' },
+];
+const jobCells = peerCells(jobRows, (r) => r.added, 'time');
+const duration = (ns: number) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : `${ns.toFixed(0)} ns`);
+lines(
+  'added per job, in memory, under the limit',
+  `Median of ${JOB_ROUNDS} alternating rounds; each round times ${FAST_JOBS.toLocaleString('en-US')} bare calls, ${FAST_JOBS.toLocaleString('en-US')} palisade jobs and ${BN_JOBS} bottleneck jobs (one after another), and a job's added cost is its time less the bare call's in that round.`,
+  `| limiter | added per job | ${peerHeader('time')} |`,
+  jobRows.map((r, i) => `| ${r.name} | ${duration(median(r.added))} | ${jobCells[i]} |`),
+);
 await bottleneck.stop();
 
 // ---- Redis: 50 in flight ----------------------------------------------------------------------
@@ -131,12 +191,13 @@ const redisUp = await probe.connect().then(
 );
 probe.disconnect();
 if (!redisUp) {
-  lines('Redis', '| note |', [`| no Redis at ${REDIS_URL}: Redis sections skipped |`]);
+  lines('Redis', 'Not measured.', '| note |', [`| no Redis at ${REDIS_URL}: Redis sections skipped |`]);
 } else {
   const io = new Redis(REDIS_URL);
   const nodeRedis = createClient({ url: REDIS_URL });
   await nodeRedis.connect();
   const prefix = `palisade:bench:${process.pid}:`;
+  const redisVersion = /^redis_version:(\S+)/m.exec(await io.info('server'))?.[1] ?? 'unknown';
   const viaNode = rateLimit({ ...unlimited, store: redisStore({ client: nodeRedis, prefix, timeoutMs: 5_000 }) });
   const viaIo = rateLimit({ ...unlimited, store: redisStore({ client: io, prefix, timeoutMs: 5_000 }) });
   // A rule whose keys live between a client's calls, as a per-client limit's do while the client is
@@ -194,7 +255,7 @@ if (!redisUp) {
   // one HMGET and written with one HSET per call, whether they are new or not.
   const key1k = (i: number) => keys[i % 1_000] as string;
   type Client = 'node-redis' | 'ioredis';
-  const cases: { name: string; client: Client; op: (i: number) => Promise<unknown> }[] = [];
+  const cases: ({ name: string; client: Client; op: (i: number) => Promise<unknown> } & PeerMark)[] = [];
   for (const [client, incr, palisade, live, rlf] of [
     ['node-redis', () => nodeRedis.incr(`${prefix}incr`), viaNode, liveNode, rlfNode],
     ['ioredis', () => io.incr(`${prefix}incr`), viaIo, liveIo, rlfRedis],
@@ -211,13 +272,26 @@ if (!redisUp) {
         client,
         op: (i) => palisade.consume(key1k(i)) as Promise<unknown>,
       },
-      { name: `rate-limiter-flexible RateLimiterRedis (${client})`, client, op: (i) => rlf.consume(key1k(i)) },
+      {
+        name: `rate-limiter-flexible RateLimiterRedis (${client})`,
+        client,
+        op: (i) => rlf.consume(key1k(i)),
+        // Its keys live (1 s) between a client's calls: the like-for-like row is palisade's with live keys.
+        peer: 'rate-limiter-flexible',
+        versus: `palisade redisStore (${client}), keys live`,
+      },
       {
         name: `palisade redisStore (${client}), one key`,
         client,
         op: () => palisade.consume('one') as Promise<unknown>,
       },
-      { name: `rate-limiter-flexible (${client}), one key`, client, op: () => rlf.consume('one') },
+      {
+        name: `rate-limiter-flexible (${client}), one key`,
+        client,
+        op: () => rlf.consume('one'),
+        peer: 'rate-limiter-flexible',
+        versus: `palisade redisStore (${client}), one key`,
+      },
     );
   }
   for (const { op } of cases) for (let i = 0; i < 2_000; i++) await op(i); // warm up, load scripts
@@ -231,14 +305,17 @@ if (!redisUp) {
       samples[index]?.redisUs.push(redisUs);
     }
   }
-  const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
+  const sampleOf = (c: (typeof cases)[number]) => samples[cases.indexOf(c)] as (typeof samples)[number];
+  const rateCells = peerCells(cases, (c) => sampleOf(c).opsPerSec, 'rate');
+  const cpuCells = peerCells(cases, (c) => sampleOf(c).redisUs, 'cpu');
   lines(
-    `Redis, ${IN_FLIGHT} in flight (median of ${ROUNDS} rounds of ${OPS} ops)`,
-    '| case | ops/s | × raw INCR (same client) | Redis CPU µs/op |',
+    `Redis, ${IN_FLIGHT} in flight`,
+    `Redis ${redisVersion} at ${REDIS_URL}. Median of ${ROUNDS} alternating rounds of ${OPS.toLocaleString('en-US')} ops per case; the peer columns are the median over rounds of the same-round ratio (ops/s, then Redis CPU per op).`,
+    `| case | ops/s | × raw INCR (same client) | Redis CPU µs/op | ${peerHeader('rate')} | ${peerHeader('cpu')} |`,
     cases.map(({ name, client }, i) => {
-      const ops = med(samples[i]?.opsPerSec as number[]);
-      const baseOps = med(samples[cases.findIndex((c) => c.client === client)]?.opsPerSec as number[]);
-      return `| ${name} | ${ops.toFixed(0)} | ${(ops / baseOps).toFixed(2)} | ${med(samples[i]?.redisUs as number[]).toFixed(2)} |`;
+      const ops = median(samples[i]?.opsPerSec as number[]);
+      const baseOps = median(samples[cases.findIndex((c) => c.client === client)]?.opsPerSec as number[]);
+      return `| ${name} | ${ops.toFixed(0)} | ${(ops / baseOps).toFixed(2)} | ${median(samples[i]?.redisUs as number[]).toFixed(2)} | ${rateCells[i]} | ${cpuCells[i]} |`;
     }),
   );
   // A realistic rule (100 per minute), so the keys live long enough to be measured: 10 000 client
@@ -265,46 +342,106 @@ if (!redisUp) {
   let memBytes = 0;
   for (const hash of memHashes) memBytes += Number(await io.call('MEMORY', 'USAGE', hash, 'SAMPLES', '0'));
   const rlfKey = `${prefix}rlf-mem:10.0.0.1`;
-  lines('bytes per key in Redis (MEMORY USAGE)', '| store | bytes |', [
-    `| palisade redisStore (10 000 keys in ${memHashes.length} hash${memHashes.length === 1 ? '' : 'es'}) | ${(memBytes / memKeys.length).toFixed(0)} |`,
-    `| rate-limiter-flexible RateLimiterRedis | ${await io.memory('USAGE', rlfKey)} |`,
-  ]);
+  const palisadeRedis = `palisade redisStore (10 000 keys in ${memHashes.length} hash${memHashes.length === 1 ? '' : 'es'})`;
+  const redisBytes: ({ name: string; bytes: number } & PeerMark)[] = [
+    { name: palisadeRedis, bytes: memBytes / memKeys.length },
+    {
+      name: 'rate-limiter-flexible RateLimiterRedis',
+      bytes: Number(await io.memory('USAGE', rlfKey)),
+      peer: 'rate-limiter-flexible',
+      versus: palisadeRedis,
+    },
+  ];
+  const redisByteCells = peerCells(redisBytes, (r) => r.bytes, 'bytes');
+  lines(
+    'bytes per key in Redis (MEMORY USAGE)',
+    'One reading of MEMORY USAGE per store (exact, not a timing): no rounds.',
+    `| store | bytes | ${peerHeader('bytes')} |`,
+    redisBytes.map((r, i) => `| ${r.name} | ${r.bytes.toFixed(0)} | ${redisByteCells[i]} |`),
+  );
 
   // ---- throttle fleet-wide over Redis: 3 processes ------------------------------------------
+  // Both fleets are started once and kept: each round runs palisade's and bottleneck's in turn
+  // (the order alternating), each for the same window of wall-clock time, the other fleet idle.
   const child = fileURLToPath(new URL('./_rate-limit-fleet-child.ts', import.meta.url));
-  const fleet = async (kind: 'palisade' | 'bottleneck') => {
-    const id = `${prefix}${kind}`;
-    const children = Array.from({ length: 3 }, () =>
-      fork(child, [kind, REDIS_URL, id, '64'], {
+  type Result = { jobs: number; errors: number; elapsedMs: number };
+  const FLEET = 3;
+  const FLEET_IN_FLIGHT = 64;
+  const FLEET_ROUNDS = 5;
+  const WINDOW_MS = 2_000;
+  const startFleet = async (kind: 'palisade' | 'bottleneck') => {
+    const children = Array.from({ length: FLEET }, () =>
+      fork(child, [kind, REDIS_URL, `${prefix}${kind}`, String(FLEET_IN_FLIGHT)], {
         execArgv: ['--import', 'tsx', '--conditions=@palisade/source'],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       }),
     );
-    // A child that hangs must not hang the bench: kill the fleet after 60 s.
-    const guard = setTimeout(() => {
-      for (const c of children) c.kill('SIGKILL');
-    }, 60_000);
     await Promise.all(children.map((c) => new Promise((r) => c.once('message', r))));
+    return children;
+  };
+  const fleets = { palisade: await startFleet('palisade'), bottleneck: await startFleet('bottleneck') };
+  const all = [...fleets.palisade, ...fleets.bottleneck];
+  // A child that hangs must not hang the bench: kill every fleet after its time and a minute.
+  const guard = setTimeout(
+    () => {
+      for (const c of all) c.kill('SIGKILL');
+    },
+    FLEET_ROUNDS * 2 * (WINDOW_MS + 1_000) + 60_000,
+  );
+  /** One window: every child of `kind` runs jobs until the same wall-clock end; jobs/s of the fleet. */
+  const runWindow = async (kind: 'palisade' | 'bottleneck') => {
     const startAt = Date.now() + 200;
     const results = await Promise.all(
-      children.map(
+      fleets[kind].map(
         (c) =>
-          new Promise<{ jobs: number; errors: number; elapsedMs: number }>((resolve) => {
-            c.once('message', (m) => resolve(m as { jobs: number; errors: number; elapsedMs: number }));
-            c.send({ startAt, endAt: startAt + 3_000 });
+          new Promise<Result>((resolve) => {
+            c.once('message', (m) => resolve(m as Result));
+            c.send({ startAt, endAt: startAt + WINDOW_MS });
           }),
       ),
     );
-    clearTimeout(guard);
-    const errors = results.reduce((n, r) => n + r.errors, 0);
-    return `${results.reduce((n, r) => n + r.jobs / (r.elapsedMs / 1_000), 0).toFixed(0)}${errors ? ` (${errors} failed)` : ''}`;
+    return {
+      perSec: results.reduce((n, r) => n + r.jobs / (r.elapsedMs / 1_000), 0),
+      errors: results.reduce((n, r) => n + r.errors, 0),
+    };
   };
-  const palisadeFleet = await fleet('palisade');
-  const bottleneckFleet = await fleet('bottleneck');
-  lines('throttle fleet-wide over Redis, 3 processes × 64 in flight, under the limit', '| limiter | jobs/s (fleet) |', [
-    `| palisade throttle + redisStore | ${palisadeFleet} |`,
-    `| bottleneck clustered (ioredis) | ${bottleneckFleet} |`,
-  ]);
+  const fleetRows: ({ name: string; kind: 'palisade' | 'bottleneck'; perSec: number[]; errors: number } & PeerMark)[] =
+    [
+      { name: 'palisade throttle + redisStore', kind: 'palisade', perSec: [], errors: 0 },
+      {
+        name: 'bottleneck clustered (ioredis)',
+        kind: 'bottleneck',
+        perSec: [],
+        errors: 0,
+        peer: 'bottleneck',
+        versus: 'palisade throttle + redisStore',
+      },
+    ];
+  for (let round = 0; round < FLEET_ROUNDS; round++) {
+    for (const row of round % 2 === 0 ? fleetRows : [...fleetRows].reverse()) {
+      const { perSec, errors } = await runWindow(row.kind);
+      row.perSec.push(perSec);
+      row.errors += errors;
+    }
+  }
+  clearTimeout(guard);
+  await Promise.all(
+    all.map((c) => {
+      const exited = new Promise((r) => c.once('exit', r));
+      c.send('close');
+      return exited;
+    }),
+  );
+  const fleetCells = peerCells(fleetRows, (r) => r.perSec, 'rate');
+  lines(
+    `throttle fleet-wide over Redis, ${FLEET} processes × ${FLEET_IN_FLIGHT} in flight, under the limit`,
+    `Median of ${FLEET_ROUNDS} alternating rounds of a ${WINDOW_MS / 1_000} s window per fleet; the peer column is the median over rounds of the same-round ratio.`,
+    `| limiter | jobs/s (fleet) | ${peerHeader('rate')} |`,
+    fleetRows.map(
+      (r, i) =>
+        `| ${r.name} | ${median(r.perSec).toFixed(0)}${r.errors ? ` (${r.errors} failed)` : ''} | ${fleetCells[i]} |`,
+    ),
+  );
   const leftovers = await io.keys(`${prefix}*`);
   if (leftovers.length > 0) await io.del(...leftovers);
   io.disconnect();
