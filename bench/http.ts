@@ -11,26 +11,31 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { machine, pinToAllButLastCore } from './_harness.js';
+import { type PeerMark, machine, median, peerCells, peerHeader, pinToAllButLastCore } from './_harness.js';
 
 const ROUNDS = 7;
 const DURATION_S = 2;
 const CONNECTIONS = 32;
 
-interface Server {
+type Server = {
   framework: 'express' | 'hono';
   variant: 'bare' | 'noop' | 'byhand' | 'palisade' | 'peer' | 'all';
-  label: string;
+  name: string;
   child: ChildProcess;
   port: number;
-}
+} & PeerMark;
 
 const server = fileURLToPath(new URL('./_http-server.ts', import.meta.url));
 
 /** The core the servers run on, when pinning is possible (and this process then keeps off it). */
 const serverCore = pinToAllButLastCore();
 
-async function start(framework: Server['framework'], variant: Server['variant'], label: string): Promise<Server> {
+async function start(
+  framework: Server['framework'],
+  variant: Server['variant'],
+  name: string,
+  mark: PeerMark = {},
+): Promise<Server> {
   const node = [process.execPath, '--import', 'tsx', '--conditions=@palisade/source', server, framework, variant];
   const [command, ...args] = serverCore === undefined ? node : ['taskset', '-c', String(serverCore), ...node];
   const child = spawn(command as string, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
@@ -41,9 +46,9 @@ async function start(framework: Server['framework'], variant: Server['variant'],
       const match = /PORT (\d+)/.exec(out);
       if (match) resolve(Number(match[1]));
     });
-    child.once('exit', (code) => reject(new Error(`${label} exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
   });
-  return { framework, variant, label, child, port };
+  return { ...mark, framework, variant, name, child, port };
 }
 
 interface Run {
@@ -76,8 +81,6 @@ async function load(s: Server, path: string, duration: number): Promise<Run> {
   return { rps: result.requests.average, cpuUsPerRequest: used / Math.max(1, result.requests.total), statuses };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-
 /** One process per framework serving every variant under /<variant>/…: see {@link sameProcess}. */
 const together = await Promise.all([
   start('express', 'all', 'Express, all variants'),
@@ -89,12 +92,15 @@ const servers = await Promise.all([
   start('express', 'noop', 'Express + a no-op middleware'),
   start('express', 'byhand', "Express + palisade's answer by hand (no limiter)"),
   start('express', 'palisade', 'Express + palisade rateLimit'),
-  start('express', 'peer', 'Express + express-rate-limit'),
+  start('express', 'peer', 'Express + express-rate-limit', {
+    peer: 'express-rate-limit',
+    versus: 'Express + palisade rateLimit',
+  }),
   start('hono', 'bare', 'bare Hono'),
   start('hono', 'noop', 'Hono + a no-op middleware'),
   start('hono', 'byhand', "Hono + palisade's answer by hand (no limiter)"),
   start('hono', 'palisade', 'Hono + palisade rateLimit'),
-  start('hono', 'peer', 'Hono + hono-rate-limiter'),
+  start('hono', 'peer', 'Hono + hono-rate-limiter', { peer: 'hono-rate-limiter', versus: 'Hono + palisade rateLimit' }),
 ]);
 
 try {
@@ -105,7 +111,8 @@ try {
         : `servers pinned to core ${serverCore}, autocannon to the other${serverCore > 1 ? 's' : ''}; `) +
       '"× bare req/s" is the median over rounds of (req/s ÷ the bare server\'s req/s in the same round); ' +
       '"bare CPU ÷ CPU" is the share of the bare server\'s capacity kept: the median over rounds of (the bare ' +
-      "server's CPU time per request ÷ this server's) in the same round\n\n",
+      "server's CPU time per request ÷ this server's) in the same round; the peer columns are the median over rounds " +
+      "of the same-round ratio between the peer's server and palisade's\n\n",
   );
   for (const [title, path] of [
     ['allow path (limit never reached)', '/allow'],
@@ -115,8 +122,8 @@ try {
     const lines = [
       `### ${title}`,
       '',
-      '| server | req/s | × bare req/s | server CPU µs/req | bare CPU ÷ CPU | statuses |',
-      '| --- | ---: | ---: | ---: | ---: | --- |',
+      `| server | req/s | × bare req/s | server CPU µs/req | bare CPU ÷ CPU | ${peerHeader('rate')} | ${peerHeader('cpu')} | statuses |`,
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ];
     for (const framework of ['express', 'hono'] as const) {
       const group = servers.filter((s) => s.framework === framework);
@@ -141,7 +148,9 @@ try {
         }
       }
       const bareCpus = cpus.get(group[0] as Server) ?? [];
-      for (const s of group) {
+      const rateCells = peerCells(group, (s) => rps.get(s) ?? [], 'rate');
+      const cpuCells = peerCells(group, (s) => cpus.get(s) ?? [], 'cpu');
+      for (const [i, s] of group.entries()) {
         const own = cpus.get(s) ?? [];
         const cpuPerRequest = median(own);
         const cpuShare = median(own.map((us, round) => (bareCpus[round] as number) / us));
@@ -149,7 +158,7 @@ try {
           .map(([code, count]) => `${code}: ${count}`)
           .join(', ');
         lines.push(
-          `| ${s.label} | ${median(rps.get(s) ?? []).toFixed(0)} | ${median(ratios.get(s) ?? []).toFixed(2)} | ${cpuPerRequest.toFixed(1)} | ${cpuShare.toFixed(2)} | ${codes} |`,
+          `| ${s.name} | ${median(rps.get(s) ?? []).toFixed(0)} | ${median(ratios.get(s) ?? []).toFixed(2)} | ${cpuPerRequest.toFixed(1)} | ${cpuShare.toFixed(2)} | ${rateCells[i]} | ${cpuCells[i]} | ${codes} |`,
         );
       }
     }
@@ -173,15 +182,16 @@ async function sameProcess(): Promise<void> {
     noop: 'a no-op middleware',
     byhand: "palisade's answer by hand (no limiter)",
     palisade: 'palisade rateLimit',
-    peer: 'the peer (express-rate-limit / hono-rate-limiter)',
+    peer: 'the peer',
   };
+  const peerOf = { express: 'express-rate-limit', hono: 'hono-rate-limiter' } as const;
   const lines = [
     '### the same, every variant in one process',
     '',
     `One server process per framework, one route per variant, ${ROUNDS} rounds of ${DURATION_S} s runs in rotating order; the median over rounds of the server's CPU time per request, and of (the bare route's ÷ this route's) in the same round.`,
     '',
-    '| framework | path | route | server CPU µs/req | bare CPU ÷ CPU |',
-    '| --- | --- | --- | ---: | ---: |',
+    `| framework | path | route | server CPU µs/req | bare CPU ÷ CPU | ${peerHeader('cpu')} |`,
+    '| --- | --- | --- | ---: | ---: | ---: |',
   ];
   for (const s of together) {
     for (const [kind, path] of [
@@ -197,10 +207,18 @@ async function sameProcess(): Promise<void> {
         }
       }
       const bare = cpus.get('bare') ?? [];
-      for (const v of variants) {
+      const rows = variants.map((v) =>
+        v === 'peer'
+          ? { v, name: peerOf[s.framework], peer: peerOf[s.framework], versus: labels.palisade }
+          : { v, name: labels[v] },
+      );
+      const cells = peerCells(rows, (r) => cpus.get(r.v) ?? [], 'cpu');
+      for (const [i, { v, name }] of rows.entries()) {
         const own = cpus.get(v) ?? [];
         const share = median(own.map((us, round) => (bare[round] as number) / us));
-        lines.push(`| ${s.framework} | ${kind} | ${labels[v]} | ${median(own).toFixed(1)} | ${share.toFixed(2)} |`);
+        lines.push(
+          `| ${s.framework} | ${kind} | ${name} | ${median(own).toFixed(1)} | ${share.toFixed(2)} | ${cells[i]} |`,
+        );
       }
     }
   }
