@@ -19,11 +19,14 @@ export class HedgeBudget {
   #epoch = Number.NEGATIVE_INFINITY;
   readonly #ratio: number;
   readonly #reserve: number;
+  /** `100` percent: no budget at all (a call may hedge `maxHedges` times, in any window). */
+  readonly #off: boolean;
 
-  /** @param percent hedges allowed per 100 calls; `0` allows none (not even the reserve) */
+  /** @param percent hedges allowed per 100 calls; `0` allows none (not even the reserve), `100` any number */
   constructor(percent: number) {
     this.#ratio = percent / 100;
     this.#reserve = percent > 0 ? BUDGET_RESERVE : 0;
+    this.#off = percent >= 100;
   }
 
   /** Calls counted in the window. */
@@ -44,6 +47,7 @@ export class HedgeBudget {
 
   /** Takes one hedge at `now` if the budget allows it; false (and nothing counted) otherwise. */
   tryHedge(now: number): boolean {
+    if (this.#off) return true;
     const slot = this.#slot(now);
     if (this.#totalHedges + 1 > this.#totalCalls * this.#ratio + this.#reserve) return false;
     (this.#hedges[slot] as number)++;
