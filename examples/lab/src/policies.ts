@@ -68,10 +68,10 @@ export const OUTBOUND_ROUTES = {
     hedge: { delayMs: { percentile: 95, minMs: 15, maxMs: 500 } },
     circuitBreaker: {
       failureRateThreshold: 0.5,
-      minimumCalls: 5,
-      window: { kind: 'count', size: 10 },
+      minimumCalls: 10,
+      window: { kind: 'count', size: 20 },
       openMs: 1_000,
-      halfOpenMaxCalls: 2,
+      halfOpenMaxCalls: 1,
     },
     attemptTimeout: '600ms',
   },

@@ -43,16 +43,16 @@ export const SCENARIOS: Scenario[] = [
     name: 'outage',
     title: 'Outage and recovery',
     story:
-      'The upstream answers every call with a slow 503 from 20% to 60% of the run. The breakers open, reads fail fast to a stale answer (orders fail fast: there is no stale order), and probes close the breakers after the upstream is back — up to openMs (1 s) later, which "recovered" shows.',
+      'The upstream answers every call with a slow 503 from 15% to 65% of the run. The breakers open, reads fail fast to a stale answer (orders fail fast: there is no stale order), and probes close the breakers after the upstream is back — up to openMs (1 s) later, which "recovered" shows.',
     // Long enough that, even with --quick, the outage dwarfs what it takes the breakers to open, and
     // more than their openMs follows it.
     durationMs: 20_000,
     load: steady(60),
-    outage: [0.2, 0.6],
+    outage: [0.15, 0.65],
     faults: (d) => [
       { atMs: 0, faults: {} },
-      { atMs: 0.2 * d, faults: { outage: true, outageDelayMs: 200 } },
-      { atMs: 0.6 * d, faults: {} },
+      { atMs: 0.15 * d, faults: { outage: true, outageDelayMs: 200 } },
+      { atMs: 0.65 * d, faults: {} },
     ],
     clientTimeoutMs: 2_000,
   },
