@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { LoadPlan, Sample } from '../examples/lab/src/loadgen.js';
 import { type Child, freePort, startChild, stopChild } from '../examples/lab/src/processes.js';
 import type { Faults } from '../examples/lab/src/upstream.js';
+import type { LiveResources } from './resources.js';
+import type { ProbeCounts } from './service.js';
 
 export { type Child, freePort, stopChild };
 export type { Sample };
@@ -30,33 +32,6 @@ export interface Traffic {
   /** Reached the handler; of which closed before a response was ended. */
   handled: number;
   handledClosedBeforeEnd: number;
-}
-
-/** One outbound policy's calls, as its probe classified them (see service.ts). */
-export interface ProbeCounts {
-  entered: number;
-  settled: number;
-  ok: number;
-  failed: number;
-  refused: number;
-  abandoned: number;
-  runs: number;
-  running: number;
-  aborted: number;
-  abortedByDeadline: number;
-  timedOut: number;
-  hedgeWon: number;
-  backoffAborted: number;
-  failedWithEvent: number;
-  neither: number;
-  unexplained: number;
-}
-
-/** Every handle, timer and I/O request of the service, ref'd or not (see resources.ts). */
-export interface LiveResources {
-  byType: Record<string, number>;
-  tcpByPeerPort: Record<string, number>;
-  total: number;
 }
 
 /** What the service's GET /__debug answers (see service.ts). */

@@ -133,7 +133,7 @@ const INBOUND_ROUTES = {
 /** The event tap (below) keeps the errors of these policies' `failure` events, to match them to calls. */
 const BREAKERS = new Set(['upstream.circuitBreaker']);
 
-interface ProbeCounts {
+export interface ProbeCounts {
   /** Calls that entered the policy. */
   entered: number;
   /** Calls that settled, resolved or rejected (each one of the four below). */
