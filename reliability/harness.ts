@@ -10,7 +10,7 @@ import type { LoadPlan, Sample } from '../examples/lab/src/loadgen.js';
 import { type Child, freePort, startChild, stopChild } from '../examples/lab/src/processes.js';
 import type { Faults } from '../examples/lab/src/upstream.js';
 import type { LiveResources } from './resources.js';
-import type { ProbeCounts } from './service.js';
+import { type ProbeCounts, zeroProbeCounts } from './probe-counts.js';
 
 export { type Child, freePort, stopChild };
 export type { Sample };
@@ -372,24 +372,7 @@ export function minus(a: Record<string, number>, b: Record<string, number>): Rec
   return out;
 }
 
-const ZERO_PROBE: ProbeCounts = {
-  entered: 0,
-  settled: 0,
-  ok: 0,
-  failed: 0,
-  refused: 0,
-  abandoned: 0,
-  runs: 0,
-  running: 0,
-  aborted: 0,
-  abortedByDeadline: 0,
-  timedOut: 0,
-  hedgeWon: 0,
-  backoffAborted: 0,
-  failedWithEvent: 0,
-  neither: 0,
-  unexplained: 0,
-};
+const ZERO_PROBE: ProbeCounts = zeroProbeCounts();
 
 /**
  * The invariants of the service's counters, all exact, from one snapshot taken by {@link quiet}.
