@@ -5,8 +5,8 @@ import { createHook } from 'node:async_hooks';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { circuitBreaker, keyed } from '@palisade/circuit-breaker';
-import { ConsecutiveBreaker, circuitBreaker as cockatielBreaker, handleAll } from 'cockatiel';
 import CircuitBreaker from 'opossum';
+import { cockatielBreaker, cockatielPerKey } from './_cockatiel.js';
 import { type PeerMark, bytesPerKey, compare, heapAfterGc, peerCells, peerHeader, runAlone } from './_harness.js';
 
 const KEYS = 100_000;
@@ -103,22 +103,13 @@ async function memory(): Promise<void> {
     }),
   );
 
-  const cockatiel = new Map<string, ReturnType<typeof cockatielBreaker>>();
+  const cockatiel = cockatielPerKey();
   rows.push(
     await measure(
       'cockatiel circuitBreaker per key (Map), 1 success',
       KEYS,
       () => {
-        return (i) => {
-          const key = `host-${i}.example.com`;
-          let b = cockatiel.get(key);
-          if (!b)
-            cockatiel.set(
-              key,
-              (b = cockatielBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) })),
-            );
-          return b.execute(ok);
-        };
+        return (i) => cockatiel.get(`host-${i}.example.com`).execute(ok);
       },
       { peer: 'cockatiel', versus: ONE_SUCCESS },
     ),
@@ -160,7 +151,7 @@ async function memory(): Promise<void> {
   ];
   process.stdout.write(`${lines.join('\n')}\n\n`);
   // Keep the policies alive until here.
-  if (perKey.size + perKeyFailed.size + perKeyTime.size + perKeyOwnOptions.size + cockatiel.size < 0)
+  if (perKey.size + perKeyFailed.size + perKeyTime.size + perKeyOwnOptions.size + cockatiel.breakers.size < 0)
     throw new Error('unreachable');
 }
 
@@ -170,7 +161,7 @@ async function speed(): Promise<void> {
   const timed = circuitBreaker({ slowCallDurationMs: 60_000 });
   const timeWindow = circuitBreaker({ window: { kind: 'time', ms: '10s' } });
   const perHost = keyed(() => circuitBreaker(), { maxKeys: 100 });
-  const cockatiel = cockatielBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) });
+  const cockatiel = cockatielBreaker();
   const opossum = new CircuitBreaker(fn);
   const opossumNoTimeout = new CircuitBreaker(fn, { timeout: false });
   const signal = new AbortController().signal;

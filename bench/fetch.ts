@@ -12,15 +12,14 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { createFetch } from '@palisade/fetch';
 import {
-  ConsecutiveBreaker,
   ExponentialBackoff,
   TimeoutStrategy,
-  circuitBreaker as cockatielBreaker,
   handleAll,
   retry as cockatielRetry,
   timeout as cockatielTimeout,
   wrap,
 } from 'cockatiel';
+import { cockatielBreaker } from './_cockatiel.js';
 import { type BenchRow, compare, machine, median, peerCells, peerHeader, pinToAllButLastCore } from './_harness.js';
 
 const CONCURRENCY = 16;
@@ -53,7 +52,7 @@ const noTimeout = createFetch({ policy: { retry: { maxAttempts: 3 }, circuitBrea
 const passThrough = createFetch({});
 const cockatiel = wrap(
   cockatielRetry(handleAll, { maxAttempts: 2, backoff: new ExponentialBackoff() }),
-  cockatielBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) }),
+  cockatielBreaker(),
   cockatielTimeout(10_000, TimeoutStrategy.Cooperative),
 );
 

@@ -16,10 +16,10 @@ import { hedge } from '@palisade/hedge';
 import { memoryStore, rateLimit, throttle } from '@palisade/rate-limit';
 import { constant, retry } from '@palisade/retry';
 import { timeout } from '@palisade/timeout';
-import { ConsecutiveBreaker, circuitBreaker as cockatielBreaker, handleAll } from 'cockatiel';
 import { LRUCache } from 'lru-cache';
 import CircuitBreaker from 'opossum';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { cockatielPerKey } from './_cockatiel.js';
 import { type PeerMark, bytesPerKey, heapAfterGc, peerCells, peerHeader } from './_harness.js';
 
 const FIRST = 100_000;
@@ -553,24 +553,15 @@ await perKey(
   },
   GOAL_BREAKER,
 );
-const cockatiel = new Map<string, ReturnType<typeof cockatielBreaker>>();
+const cockatiel = cockatielPerKey();
 await perKey(
   'cockatiel circuitBreaker(ConsecutiveBreaker(5)) per key (Map), 1 success',
-  () => (i) => {
-    const key = host(i);
-    let b = cockatiel.get(key);
-    if (!b)
-      cockatiel.set(
-        key,
-        (b = cockatielBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) })),
-      );
-    return b.execute(ok);
-  },
+  () => (i) => cockatiel.get(host(i)).execute(ok),
   undefined,
   KEYS,
   { peer: 'cockatiel', versus: BREAKER_ROW },
 );
-cockatiel.clear();
+cockatiel.breakers.clear();
 // opossum: two interval timers per breaker; 100k of them keep a core busy, so measure 10k.
 const OPOSSUM = 10_000;
 const opossum = new Map<string, CircuitBreaker>();
