@@ -39,8 +39,9 @@ export class HedgeBudget {
     return this.#totalHedges;
   }
 
-  /** Counts one hedgeable call at `now` (clock ms). */
+  /** Counts one hedgeable call at `now` (clock ms); nothing with no budget (100 percent). */
   recordCall(now: number): void {
+    if (this.#off) return;
     (this.#calls[this.#slot(now)] as number)++;
     this.#totalCalls++;
   }
