@@ -64,18 +64,24 @@ export function baseDispatcher(fetchFn: typeof fetch, init: RequestInit | undefi
   return typeof base?.dispatch === 'function' ? base : undefined;
 }
 
-/** `options` with one more header, in whichever of the Dispatcher API's forms its headers are. */
-function withHeader(options: DispatchOptions, name: string, value: string): DispatchOptions {
+/**
+ * Adds one header to `options`, in whichever of the Dispatcher API's forms its headers are. In
+ * place: the options and their headers are the ones undici's `fetch` builds afresh for this one
+ * dispatch (the only caller of an attempt's dispatcher), and copying them cost more than anything
+ * else palisade does per request (a spread of both objects, ~0.5% of a request's CPU).
+ */
+function addHeader(options: DispatchOptions, name: string, value: string): void {
   const { headers } = options;
-  if (headers === undefined || headers === null) return { ...options, headers: { [name]: value } };
-  if (Array.isArray(headers)) return { ...options, headers: [...headers, name, value] };
-  const pairs = headers as unknown as Iterable<[string, string | string[]]>;
-  if (typeof pairs[Symbol.iterator] !== 'function') return { ...options, headers: { ...headers, [name]: value } };
-  // An iterable of pairs (a Headers, a Map): flattened, as the Dispatcher API also takes.
-  const flat: (string | string[])[] = [];
-  for (const [key, v] of pairs) flat.push(key, v);
-  flat.push(name, value);
-  return { ...options, headers: flat };
+  if (headers === undefined || headers === null) options.headers = { [name]: value };
+  else if (Array.isArray(headers)) headers.push(name, value);
+  else if (typeof (headers as unknown as Iterable<unknown>)[Symbol.iterator] !== 'function') headers[name] = value;
+  else {
+    // An iterable of pairs (a Headers, a Map): flattened, as the Dispatcher API also takes.
+    const flat: (string | string[])[] = [];
+    for (const [key, v] of headers as unknown as Iterable<[string, string | string[]]>) flat.push(key, v);
+    flat.push(name, value);
+    options.headers = flat;
+  }
 }
 
 const asError = (reason: unknown): Error =>
@@ -112,7 +118,7 @@ export class AttemptDispatcher implements Dispatcher {
 
   dispatch(options: DispatchOptions, handler: DispatchHandler): boolean {
     const header = this.#header;
-    if (header !== undefined) options = withHeader(options, header[0], header[1]);
+    if (header !== undefined) addHeader(options, header[0], header[1]);
     const onConnect = handler.onConnect;
     const onRequestStart = handler.onRequestStart;
     const self = this;
