@@ -59,6 +59,12 @@ function asReply(reply: unknown, count: number): number[] {
  * read with one HMGET and written with one HSET, and a key that several consumes share is written
  * once. A lone call waits for nothing but the end of its tick (which node-redis waits for anyway
  * before it writes).
+ *
+ * A tick's batch is not split into calls sent a loop turn apart, although that lets the client
+ * and Redis work at the same time in a closed loop: with 50 in flight over 1 000 keys on node-redis
+ * it gave +25–35% decisions/s on an otherwise idle 2-core machine, but −3–5% beside another
+ * CPU-bound job, and always ~25% more Redis CPU and client CPU per decision (each call's fixed
+ * cost paid twice) — Redis's CPU is what a fleet shares.
  */
 export function batcher(spec: BatchSpec): Consume {
   const { runner, rule, baseOf, decide } = spec;
