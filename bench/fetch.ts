@@ -9,9 +9,9 @@
 // two cores or more, the server runs on the last core and this process on the others.
 //
 // Then the goal's pair (plain fetch, createFetch with timeout + retry + breaker, plain fetch again)
-// runs alone in a fresh process (see runAlone), with more and shorter rounds: a service runs one
-// createFetch configuration, while this process runs five through the same code, whose JIT
-// feedback then turns polymorphic. Its ratios are paired: taken within each round, then the median.
+// runs alone in a fresh process (see runAlone), with more and shorter rounds, so that its figure
+// owes nothing to the other cases' JIT feedback; its ratios are also paired: taken within each
+// round, then the median.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -109,6 +109,8 @@ const ROUNDS = GOAL ? 41 : 9;
 const plainCase = { name: PLAIN, fn: burst(PLAIN, () => fetch(url).then(text)) };
 const palisadeCase = { name: PALISADE, fn: burst(PALISADE, () => palisade(url).then(text)) };
 const controlCase = { name: CONTROL, fn: burst(CONTROL, () => fetch(url).then(text)) };
+// The goal's run prints after the main one's last line (see runAlone): a blank line between.
+if (GOAL) process.stdout.write('\n');
 const rows: BenchRow[] = GOAL
   ? await compare(
       `fetch, the goal's pair alone in a fresh process: ${CONCURRENCY} requests in flight per op, ns per op (a burst)`,
