@@ -53,6 +53,7 @@ local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
 local gen = math.floor(now / span)
 local start = gen * span
+local last = start + 2 * span
 local hash = base .. ':' .. span .. ':' .. gen
 local stored = redis.call('HMGET', hash, unpack(argv, 5, n + 4))
 local missing, m = nil, 0
@@ -111,7 +112,7 @@ for i = 1, n do
         at[key] = p
       end
       fv[j] = tat - start
-      if tat > start + 2 * span then beyond = true end
+      if tat > last then beyond = true end
     end
     stored[i] = tat - now
   end
@@ -120,7 +121,7 @@ if beyond then
   local far, q = 0, p
   for j = p, 2, -2 do
     local tat = fv[j] + start
-    if tat > start + 2 * span then
+    if tat > last then
       local pxat = ceil(tat / 1000)
       redis.call('SET', base .. ':k:' .. fv[j - 1], tat, 'PXAT', pxat)
       if pxat > far then far = pxat end
@@ -187,5 +188,5 @@ return 1
  * The SHA1s Redis files the scripts under (what EVALSHA takes), written out so the package needs
  * no crypto module at run time; `test/script.test.ts` checks them against the scripts.
  */
-export const CONSUME_SHA = '5032dbf269f1498b7ade29588eb47ce600bfc9b3';
+export const CONSUME_SHA = '81379180aacc898c09766df99275b517031863a0';
 export const REFUND_SHA = '09d0d4ffd8844d597a90fa292965e19f015149d5';
