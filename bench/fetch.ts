@@ -168,10 +168,11 @@ lines.push(
 if (GOAL) {
   // Paired: each round's palisade figure against the mean of the same round's two plain rows.
   const perRound = (values: number[]): number[] => {
-    // compare() warms each case up with one batch of ITERATIONS bursts before the rounds.
+    // The bursts before the last ROUNDS × ITERATIONS are compare()'s warm-up.
+    const first = values.length - ROUNDS * ITERATIONS;
     const rounds: number[] = [];
-    for (let r = 1; r * ITERATIONS < values.length; r++) {
-      const round = values.slice(r * ITERATIONS, (r + 1) * ITERATIONS);
+    for (let r = 0; r < ROUNDS; r++) {
+      const round = values.slice(first + r * ITERATIONS, first + (r + 1) * ITERATIONS);
       rounds.push(round.reduce((a, b) => a + b, 0) / round.length);
     }
     return rounds;
