@@ -273,3 +273,17 @@ export function runAlone(moduleUrl: string, flag: string): void {
   });
   if (child.status !== 0) process.exitCode = child.status ?? 1;
 }
+
+/**
+ * {@link runAlone}, returning the fresh process's output instead of printing it: for a goal run
+ * repeated in several fresh processes, whose figures swing between processes (each JITs the same
+ * code its own way) by more than the goal's margin.
+ */
+export function runAloneOutput(moduleUrl: string, flag: string): string {
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(moduleUrl), flag], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  if (child.status !== 0) process.exitCode = child.status ?? 1;
+  return child.stdout ?? '';
+}
