@@ -48,15 +48,32 @@ class FetchCall {
   readonly aborts: boolean;
   /** `send`, bound: what the policies call for each attempt. */
   readonly attempt: (ctx: Context) => Promise<Response>;
+  /** `received`, bound: each attempt's response goes through it. */
+  readonly #received: (response: Response) => Response;
 
   constructor(req: PreparedRequest, shared: Shared, aborts: boolean) {
     this.req = req;
     this.shared = shared;
     this.aborts = aborts;
     this.attempt = this.send.bind(this);
+    this.#received = this.received.bind(this);
   }
 
-  async send(ctx: Context): Promise<Response> {
+  /**
+   * Sends one attempt. Not an async function: its frame and await plumbing, per attempt, cost
+   * more than the rest of this method; a synchronous throw still becomes a rejection.
+   */
+  send(ctx: Context): Promise<Response> {
+    try {
+      const sent = this.#send(ctx);
+      // A `fetch` of the caller's own may answer with a thenable (a test double, another realm).
+      return (sent instanceof Promise ? sent : Promise.resolve(sent)).then(this.#received);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #send(ctx: Context): Promise<Response> {
     const { req, shared } = this;
     const fetchFn = shared.fetch ?? fetch;
     const deadline = ctx.deadline;
@@ -78,7 +95,7 @@ class FetchCall {
       if (base !== undefined && isPolicyContext(ctx)) {
         const dispatcher = new AttemptDispatcher(base, ctx, header);
         const init = attemptInit(req, signal === undefined ? undefined : relay(signal).signal, undefined, dispatcher);
-        return this.received(await dispatcher.send(fetchFn, req.input, init));
+        return dispatcher.send(fetchFn, req.input, init);
       }
       const own = ctx.signal;
       if (signal === undefined) signal = own;
@@ -89,7 +106,7 @@ class FetchCall {
         signal = joint.signal;
       }
     }
-    return this.received(await fetchFn(req.input, attemptInit(req, signal, header)));
+    return fetchFn(req.input, attemptInit(req, signal, header));
   }
 
   /** An attempt's response: handed on, or (a retryable status) kept and thrown as a failure. */
@@ -149,7 +166,8 @@ function allowListeners(signal: AbortSignal): void {
   }
 }
 
-async function run(
+/** Runs one call through its policies, after reading a `Request`'s body when it may be replayed. */
+function run(
   req: PreparedRequest,
   selection: Selection,
   deadline: number | undefined,
@@ -158,28 +176,54 @@ async function run(
 ): Promise<Response> {
   if (selection.replays && req.body !== 'reusable') {
     if (req.body === 'one-shot') {
-      throw new TypeError(
-        `${PKG}: the request body is a one-shot stream, but ${req.method} ${req.host} may be sent more than once (retry or hedge). Pass a string, Blob, ArrayBuffer, FormData or URLSearchParams, or read the stream into one first.`,
+      return Promise.reject(
+        new TypeError(
+          `${PKG}: the request body is a one-shot stream, but ${req.method} ${req.host} may be sent more than once (retry or hedge). Pass a string, Blob, ArrayBuffer, FormData or URLSearchParams, or read the stream into one first.`,
+        ),
       );
     }
-    req.buffered = await readBody(req.request as Request, req.signal);
+    return readBody(req.request as Request, req.signal).then((body) => {
+      req.buffered = body;
+      return execute(req, selection, deadline, guard, shared);
+    });
   }
+  return execute(req, selection, deadline, guard, shared);
+}
+
+/**
+ * The policies' part of {@link run}. Not an async function (its frame and await plumbing cost
+ * more than the rest of it on every call): the call's end is two prototype methods, bound.
+ */
+function execute(
+  req: PreparedRequest,
+  selection: Selection,
+  deadline: number | undefined,
+  guard: Policy,
+  shared: Shared,
+): Promise<Response> {
   if (req.signal !== undefined) allowListeners(req.signal);
   const call = new FetchCall(req, shared, selection.aborts || deadline !== undefined);
   const options: ExecuteOptions = { key: req.host, signal: req.signal, deadline };
   const policy = selection.policy;
+  let pending: Promise<Response>;
   try {
-    let response: Response;
-    if (deadline === undefined) response = await (policy as Policy).execute(call.attempt, options);
-    else if (policy === undefined) response = await guard.execute(call.attempt, options);
-    else response = await guard.execute((ctx) => policy.execute(call.attempt, ctx), options);
-    call.end();
-    return response;
+    if (deadline === undefined) pending = (policy as Policy).execute(call.attempt, options);
+    else if (policy === undefined) pending = guard.execute(call.attempt, options);
+    else pending = guard.execute((ctx) => policy.execute(call.attempt, ctx), options);
   } catch (error) {
-    const response = call.end(error);
-    if (response !== undefined) return response;
-    throw error;
+    pending = Promise.reject(error);
   }
+  return pending.then(
+    (response) => {
+      call.end();
+      return response;
+    },
+    (error: unknown) => {
+      const response = call.end(error);
+      if (response !== undefined) return response;
+      throw error;
+    },
+  );
 }
 
 /**

@@ -100,14 +100,21 @@ function onTimeout(call: TimeoutCall): void {
   }
 }
 
-async function cooperative<T>(fn: (ctx: Context) => Promise<T> | T, call: TimeoutCall): Promise<T> {
-  try {
-    return await fn(call.ctx);
-  } catch (error) {
-    throw call.error ?? error;
-  } finally {
-    call.finish();
-  }
+/**
+ * `fn`'s promise, settled through the call: a `then` rather than an async function, whose frame,
+ * promise and await plumbing cost about twice the allocation on every call.
+ */
+function cooperative<T>(fn: (ctx: Context) => Promise<T> | T, call: TimeoutCall): Promise<T> {
+  return invoke(fn, call.ctx).then(
+    (value) => {
+      call.finish();
+      return value;
+    },
+    (error: unknown) => {
+      call.finish();
+      throw call.error ?? error;
+    },
+  );
 }
 
 function raced<T>(fn: (ctx: Context) => Promise<T> | T, call: TimeoutCall): Promise<T> {
