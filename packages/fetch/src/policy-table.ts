@@ -45,11 +45,24 @@ interface Entry {
   readonly spec: PolicySpec | undefined;
   /** A spec containing retry or hedge, which non-idempotent requests skip. */
   readonly splits: boolean;
+  /** The host this entry last selected a state for, and that state (see {@link PolicyTable.select}). */
+  lastHost: string | undefined;
+  lastState: SpecState | undefined;
+  /** Selections served from `lastState` since the cache last saw the key. */
+  lastHits: number;
 }
+
+/**
+ * A client calling one upstream over and over finds its state without building the cache key and
+ * looking it up (lru-cache allocates an options object per `get`); the cache still sees the key
+ * at least this often, so a busy one stays recently used.
+ */
+const LOOKUP_EVERY = 64;
 
 const REPLAYING: ReadonlySet<SpecKey> = new Set(['retry', 'hedge']);
 const ABORTING: ReadonlySet<SpecKey> = new Set(['timeout', 'attemptTimeout', 'hedge']);
 const NONE: Selection = Object.freeze({ policy: undefined, replays: false, aborts: false });
+const NO_MEMO = { lastHost: undefined, lastState: undefined, lastHits: 0 } as const;
 
 /**
  * A package prefix at the start of a message, or after the spec key core's `fromSpec` puts in
@@ -108,14 +121,14 @@ export class PolicyTable {
     let entry: Entry;
     if (isPolicy(value)) {
       const ready = Object.freeze({ policy: value, replays: true, aborts: true });
-      entry = { id: this.#count++, label, ready, spec: undefined, splits: false };
+      entry = { id: this.#count++, label, ready, spec: undefined, splits: false, ...NO_MEMO };
     } else {
       // Built once now so that a bad spec throws at construction, naming where it is.
       named(where, () => fromSpec(value, this.#specOptions(label)));
       const splits = SPEC_ORDER.some(
         (key) => REPLAYING.has(key) && value[key] !== undefined && (value[key] as unknown) !== false,
       );
-      entry = { id: this.#count++, label, ready: undefined, spec: value, splits };
+      entry = { id: this.#count++, label, ready: undefined, spec: value, splits, ...NO_MEMO };
     }
     return entry;
   }
@@ -169,11 +182,19 @@ export class PolicyTable {
     const entry = this.#routes?.match(method, host, path)?.value ?? this.#fallback;
     if (entry === undefined) return NONE;
     if (entry.ready) return entry.ready;
-    const id = `${entry.id} ${host}`;
-    let state = this.#states.get(id);
-    if (state === undefined) {
-      state = this.#build(entry);
-      this.#states.set(id, state);
+    let state: SpecState | undefined;
+    if (entry.lastHost === host && entry.lastHits++ < LOOKUP_EVERY) state = entry.lastState as SpecState;
+    else {
+      const id = `${entry.id} ${host}`;
+      state = this.#states.get(id);
+      if (state === undefined) {
+        // Evicted while in use through the memo (a flood of other keys): put it back, don't reset it.
+        state = entry.lastHost === host ? (entry.lastState as SpecState) : this.#build(entry);
+        this.#states.set(id, state);
+      }
+      entry.lastHost = host;
+      entry.lastState = state;
+      entry.lastHits = 0;
     }
     return !entry.splits || idempotent() ? state.idempotent : state.other;
   }

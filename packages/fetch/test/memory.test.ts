@@ -28,4 +28,28 @@ describe('per-host state stays bounded', () => {
     expect((await f('http://a.test/')).status).toBe(500); // a fresh, closed breaker let it through
     expect(base.calls.length).toBe(before + 1);
   });
+
+  it('a host in steady use keeps its state when other routes flood the cache meanwhile', () => {
+    // The table remembers each route's last host and state, and looks the key up in the cache
+    // only every so often: a state evicted meanwhile is put back, not rebuilt.
+    const t = new PolicyTable(
+      normalizeFetchOptions({
+        policy: { circuitBreaker: true },
+        routes: { 'flood.test': { circuitBreaker: true } },
+        maxKeys: 1,
+      }),
+    );
+    const first = t.select('GET', 'a.test', '/', () => true);
+    for (let i = 0; i < 500; i++) {
+      t.select('GET', 'flood.test', `/${i}`, () => true); // evicts a.test's state from the cache
+      expect(t.select('GET', 'a.test', '/', () => true), `call ${i}`).toBe(first);
+    }
+    expect(t.size).toBe(1);
+    // Another host through the same route replaces the memo; a.test then starts afresh, as any
+    // evicted host does.
+    const b = t.select('GET', 'b.test', '/', () => true);
+    expect(b).not.toBe(first);
+    t.select('GET', 'flood.test', '/', () => true);
+    expect(t.select('GET', 'a.test', '/', () => true)).not.toBe(first);
+  });
 });
