@@ -108,6 +108,29 @@ describe('createFetch() — HTTP semantics', () => {
     await createFetch({ fetch: fakeFetch([new Response()]), policy })('http://API.test:81/x');
     expect(policy.calls[0]).toMatchObject({ key: 'api.test:81' });
   });
+
+  it('a fetch of your own that throws at once still makes a rejected promise, never a throw', async () => {
+    const boom = new TypeError('boom');
+    for (const policy of [{ circuitBreaker: true }, { timeout: '1s', circuitBreaker: true }] as const) {
+      const f = createFetch({
+        fetch: () => {
+          throw boom;
+        },
+        policy,
+      });
+      let returned: Promise<Response> | undefined;
+      expect(() => {
+        returned = f('http://a.test/');
+      }).not.toThrow();
+      await expect(returned).rejects.toBe(boom);
+    }
+  });
+
+  it('a fetch of your own may answer with a thenable', async () => {
+    const thenable = { then: (ok: (r: Response) => void) => ok(new Response('from a thenable')) };
+    const f = createFetch({ fetch: () => thenable as unknown as Promise<Response>, policy: { timeout: '1s' } });
+    expect(await (await f('http://a.test/')).text()).toBe('from a thenable');
+  });
 });
 
 describe('createFetch() — routes', () => {
