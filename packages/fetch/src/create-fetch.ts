@@ -191,8 +191,8 @@ function run(
 }
 
 /**
- * The policies' part of {@link run}. Not an async function (its frame and await plumbing cost
- * more than the rest of it on every call): the call's end is two prototype methods, bound.
+ * The policies' part of {@link run}. Not an async function: its frame and await plumbing cost
+ * more, on every call, than the `then` and its two small handlers that end the call here.
  */
 function execute(
   req: PreparedRequest,

@@ -35,8 +35,9 @@ export interface TimeoutPolicy extends Policy {
 
 /**
  * State of one call. It is the argument of the shared timer queue and the listener object on the
- * caller's signal, so a call allocates this, its Context and a queue entry — no closure, no
- * AbortController (unless `fn` reads `ctx.signal`), no runtime timer.
+ * caller's signal, so a call allocates this, its Context, a queue entry and the two handlers of
+ * `fn`'s outcome — no closure for the timer or the signal, no AbortController (unless `fn` reads
+ * `ctx.signal`), no runtime timer.
  */
 class TimeoutCall {
   readonly ctx: PolicyContext;
