@@ -10,6 +10,10 @@
 //    and without the budget, for two kinds of server: one that stops the work of an abandoned
 //    attempt (it sees the connection close, as in packages/hedge/test/http.test.ts) and one that
 //    finishes it anyway (only attempts still queued are dropped): the pessimistic case.
+// 3. Overload run with the stalls in the network (a lost packet waits out a retransmission
+//    timeout: 200 ms and up): an attempt reaches its replica late and holds a worker only for its
+//    10 ms of work, so cancelling a stalled attempt frees no worker and every hedge that starts
+//    work is extra load. Servers stop abandoned work; the load is that of the work alone.
 //
 // Seeded: the same seed prints the same tables. Each attempt's draws derive from (seed, call,
 // attempt), so every configuration sees the same primaries (common random numbers).
@@ -22,6 +26,8 @@ export interface SimRow {
   run: 'tail' | 'overload';
   /** Overload run: what the replicas do with an abandoned attempt. */
   server?: AbandonedWork;
+  /** Overload run: where the stalls happen. */
+  stalls?: StallSite;
   /** Overload run: offered load, in percent of capacity. */
   loadPercent?: number;
   /** `no hedge`, `adaptive p95`, … */
@@ -47,6 +53,9 @@ export interface SimConfig {
 /** What a replica does with an attempt whose client went away. */
 export type AbandonedWork = 'stop' | 'finish';
 
+/** Where an attempt's stall happens: on its replica (holding a worker) or on the way to it. */
+export type StallSite = 'server' | 'network';
+
 export interface SimOptions {
   /** @default 1 */
   seed?: number;
@@ -54,6 +63,8 @@ export interface SimOptions {
   tailCalls?: number;
   /** Calls per load step of the overload run, per configuration. @default 10_000 */
   stepCalls?: number;
+  /** Overload run: where the stalls happen. @default 'server' */
+  stalls?: StallSite;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -77,12 +88,15 @@ function drawAttempt(seed: number, call: number, attempt: number) {
   const u1 = random() || Number.MIN_VALUE;
   const u2 = random();
   const normal = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-  const latencyMs = 10 * Math.exp(0.25 * normal) + (random() < STALL_PROBABILITY ? 200 + 1_800 * random() : 0);
-  return { latencyMs, replica: random() };
+  const workMs = 10 * Math.exp(0.25 * normal);
+  const stallMs = random() < STALL_PROBABILITY ? 200 + 1_800 * random() : 0;
+  return { latencyMs: workMs + stallMs, workMs, stallMs, replica: random() };
 }
 
-/** Mean attempt latency: 10·e^(0.25²/2) + 1% × 1,100 ms. */
-const MEAN_LATENCY_MS = 10 * Math.exp(0.25 ** 2 / 2) + STALL_PROBABILITY * 1_100;
+/** Mean work of an attempt: 10·e^(0.25²/2) ms. */
+const MEAN_WORK_MS = 10 * Math.exp(0.25 ** 2 / 2);
+/** Mean attempt latency: the work + 1% × 1,100 ms. */
+const MEAN_LATENCY_MS = MEAN_WORK_MS + STALL_PROBABILITY * 1_100;
 
 // ---------------------------------------------------------------------------------------------
 // Statistics
@@ -201,7 +215,9 @@ export async function tailRun(options: SimOptions = {}): Promise<SimRow[]> {
 
 const REPLICAS = 10;
 const WORKERS = 4;
-const CAPACITY_PER_MS = (REPLICAS * WORKERS) / MEAN_LATENCY_MS;
+/** Attempts per ms the replicas can serve: each holds a worker for its latency, or only its work. */
+const capacityPerMs = (stalls: StallSite) =>
+  (REPLICAS * WORKERS) / (stalls === 'server' ? MEAN_LATENCY_MS : MEAN_WORK_MS);
 export const LOAD_STEPS: readonly number[] = [60, 70, 80, 90, 95];
 
 export const OVERLOAD_CONFIGS: Readonly<Record<AbandonedWork, readonly SimConfig[]>> = {
@@ -218,6 +234,9 @@ export const OVERLOAD_CONFIGS: Readonly<Record<AbandonedWork, readonly SimConfig
     { config: 'fixed 15 ms, no budget', hedge: { delayMs: 15, budgetPercent: 100 } },
   ],
 };
+
+/** The overload run with stalls in the network (servers that stop abandoned work). */
+export const NETWORK_CONFIGS: readonly SimConfig[] = OVERLOAD_CONFIGS.finish;
 
 interface Job {
   workMs: number;
@@ -286,28 +305,48 @@ class Replica {
 /** Plain calls abandon nothing: their rows are the same for both kinds of server. */
 const plainRows = new Map<string, Driven>();
 
-/** The overload run for one kind of server: one row per configuration and load step. */
+/**
+ * The overload run for one kind of server (and, with `options.stalls`, one site of the stalls):
+ * one row per configuration and load step.
+ */
 export async function overloadRun(abandoned: AbandonedWork, options: SimOptions = {}): Promise<SimRow[]> {
   const seed = options.seed ?? 1;
   const perStep = options.stepCalls ?? 10_000;
+  const stalls = options.stalls ?? 'server';
   const calls = perStep * LOAD_STEPS.length;
-  const rate = (call: number) => ((LOAD_STEPS[Math.floor(call / perStep)] ?? 95) / 100) * CAPACITY_PER_MS;
+  const capacity = capacityPerMs(stalls);
+  const rate = (call: number) => ((LOAD_STEPS[Math.floor(call / perStep)] ?? 95) / 100) * capacity;
+  const configs = stalls === 'server' ? OVERLOAD_CONFIGS[abandoned] : NETWORK_CONFIGS;
   const rows: SimRow[] = [];
-  for (const config of OVERLOAD_CONFIGS[abandoned]) {
-    const plainKey = `${seed}:${perStep}`;
+  for (const config of configs) {
+    const plainKey = `${seed}:${perStep}:${stalls}`;
     const cached = config.hedge ? undefined : plainRows.get(plainKey);
     const clock = new FakeClock();
     const replicas = Array.from({ length: REPLICAS }, () => new Replica(clock, abandoned));
     /** Each call picks a random replica; its hedges go to the next ones. */
     const firstReplica = new Uint8Array(calls);
     const attempt = (call: number, ctx: Context): Promise<void> => {
-      const { latencyMs, replica } = drawAttempt(seed, call, ctx.attempt);
+      const { latencyMs, workMs, stallMs, replica } = drawAttempt(seed, call, ctx.attempt);
       if (ctx.attempt === 1) firstReplica[call] = Math.floor(replica * REPLICAS);
-      const index = ((firstReplica[call] as number) + ctx.attempt - 1) % REPLICAS;
+      const target = replicas[((firstReplica[call] as number) + ctx.attempt - 1) % REPLICAS] as Replica;
       const signal = config.hedge ? ctx.signal : undefined;
       return new Promise<void>((resolve, reject) => {
-        const job: Job = { workMs: latencyMs, signal, resolve, reject, cancel: undefined, onAbort: undefined };
-        (replicas[index] as Replica).submit(job);
+        if (stalls === 'server' || stallMs === 0) {
+          const held = stalls === 'server' ? latencyMs : workMs;
+          target.submit({ workMs: held, signal, resolve, reject, cancel: undefined, onAbort: undefined });
+          return;
+        }
+        // Stalled on the way: the replica sees the attempt late, or never if it was abandoned.
+        const job: Job = { workMs, signal, resolve, reject, cancel: undefined, onAbort: undefined };
+        const onAbort = () => {
+          cancel();
+          reject(signal?.reason);
+        };
+        const cancel = clock.setTimer(stallMs, () => {
+          signal?.removeEventListener('abort', onAbort);
+          target.submit(job);
+        });
+        signal?.addEventListener('abort', onAbort, { once: true });
       });
     };
     const driven = cached ?? (await drive(seed, clock, config, calls, rate, attempt));
@@ -319,6 +358,7 @@ export async function overloadRun(abandoned: AbandonedWork, options: SimOptions 
       rows.push({
         run: 'overload',
         server: abandoned,
+        stalls,
         loadPercent: load,
         config: config.config,
         calls: perStep,
@@ -358,5 +398,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   print('Tail at scale: 200k calls, lognormal(10 ms, 0.25) + 1% stalls of 200-2,000 ms', await tailRun());
   print('Overload, servers that stop abandoned work', await overloadRun('stop'));
   print('Overload, servers that finish abandoned work (pessimistic)', await overloadRun('finish'));
+  print(
+    'Overload, stalls in the network (no worker held while stalled), servers that stop abandoned work',
+    await overloadRun('stop', { stalls: 'network' }),
+  );
   process.stdout.write(`seed 1, ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s\n`);
 }

@@ -1,6 +1,6 @@
 // Asserts the bounds of the seeded simulation printed by `npm run sim:hedge` (same seed, same
-// sizes, so the same numbers). It runs 800k simulated calls through the real policy on FakeClock:
-// ~20 s of CPU, hence the long timeout (a loaded machine stretches it, never the results).
+// sizes, so the same numbers). It runs 1.2M simulated calls through the real policy on FakeClock:
+// ~25 s of CPU, hence the long timeout (a loaded machine stretches it, never the results).
 import { describe, expect, it } from 'vitest';
 import { LOAD_STEPS, type SimRow, overloadRun, tailRun } from '../../../sim/hedge.js';
 
@@ -90,6 +90,32 @@ describe('simulation: overload (load rising from 60% to 95%)', () => {
         expect(budgeted.extraPercent, `at ${load}%`).toBeLessThan(5);
         expect(budgeted.p50, `at ${load}%`).toBeLessThanOrEqual(plain.p50 * 1.05);
         expect(unbudgeted.p50, `at ${load}%`).toBeGreaterThan(plain.p50 * 1.2);
+      }
+    },
+    SLOW,
+  );
+
+  it(
+    'stalls in the network (no worker freed by a cancel): the budget stops a fixed delay from doubling the load, and costs p50 at most 10% near saturation',
+    async () => {
+      const rows = await overloadRun('stop', { stalls: 'network' });
+      for (const load of LOAD_STEPS) {
+        const plain = find(rows, 'no hedge', load);
+        const adaptive = find(rows, 'adaptive p95, budget 10%', load);
+        const capped = find(rows, 'fixed 15 ms, budget 10%', load);
+        const uncapped = find(rows, 'fixed 15 ms, no budget', load);
+        expect(plain.p999, `at ${load}%`).toBeGreaterThan(1_500); // the stalls still own the tail
+        expect(adaptive.p99, `at ${load}%`).toBeLessThanOrEqual(plain.p99);
+        expect(adaptive.p999, `at ${load}%`).toBeLessThan(plain.p999 / 10);
+        expect(adaptive.extraPercent, `at ${load}%`).toBeLessThan(10.5);
+        // Here every hedge that starts work is extra load: near saturation p50 does rise a little.
+        expect(adaptive.p50, `at ${load}%`).toBeLessThanOrEqual(plain.p50 * 1.1);
+        expect(capped.extraPercent, `at ${load}%`).toBeLessThan(10.5);
+        if (load >= 90) {
+          expect(uncapped.extraPercent, `at ${load}%`).toBeGreaterThan(95);
+          expect(uncapped.p50, `at ${load}%`).toBeGreaterThan(5 * plain.p50);
+          expect(uncapped.p50, `at ${load}%`).toBeGreaterThan(5 * capped.p50);
+        }
       }
     },
     SLOW,
