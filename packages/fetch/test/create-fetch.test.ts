@@ -127,6 +127,7 @@ describe('createFetch() — HTTP semantics', () => {
   });
 
   it('a fetch of your own may answer with a thenable', async () => {
+    // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test is about
     const thenable = { then: (ok: (r: Response) => void) => ok(new Response('from a thenable')) };
     const f = createFetch({ fetch: () => thenable as unknown as Promise<Response>, policy: { timeout: '1s' } });
     expect(await (await f('http://a.test/')).text()).toBe('from a thenable');

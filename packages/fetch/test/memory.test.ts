@@ -42,7 +42,10 @@ describe('per-host state stays bounded', () => {
     const first = t.select('GET', 'a.test', '/', () => true);
     for (let i = 0; i < 500; i++) {
       t.select('GET', 'flood.test', `/${i}`, () => true); // evicts a.test's state from the cache
-      expect(t.select('GET', 'a.test', '/', () => true), `call ${i}`).toBe(first);
+      expect(
+        t.select('GET', 'a.test', '/', () => true),
+        `call ${i}`,
+      ).toBe(first);
     }
     expect(t.size).toBe(1);
     // Another host through the same route replaces the memo; a.test then starts afresh, as any
