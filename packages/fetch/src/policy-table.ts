@@ -53,8 +53,8 @@ interface Entry {
 }
 
 /**
- * A client calling one upstream over and over finds its state without building the cache key and
- * looking it up (lru-cache allocates an options object per `get`); the cache still sees the key
+ * A client calling one upstream over and over finds its state without building the cache key (a
+ * new string, hashed at each lookup) and looking it up in lru-cache; the cache still sees the key
  * at least this often, so a busy one stays recently used.
  */
 const LOOKUP_EVERY = 64;
