@@ -166,7 +166,11 @@ function allowListeners(signal: AbortSignal): void {
   }
 }
 
-/** Runs one call through its policies, after reading a `Request`'s body when it may be replayed. */
+/**
+ * Runs one call through its policies, after reading a `Request`'s body once when it may be
+ * replayed. Not an async function: its frame and await plumbing cost more, on every call, than the
+ * `then` and its two small handlers that end the call here.
+ */
 function run(
   req: PreparedRequest,
   selection: Selection,
@@ -174,7 +178,7 @@ function run(
   guard: Policy,
   shared: Shared,
 ): Promise<Response> {
-  if (selection.replays && req.body !== 'reusable') {
+  if (selection.replays && req.body !== 'reusable' && req.buffered === undefined) {
     if (req.body === 'one-shot') {
       return Promise.reject(
         new TypeError(
@@ -184,23 +188,9 @@ function run(
     }
     return readBody(req.request as Request, req.signal).then((body) => {
       req.buffered = body;
-      return execute(req, selection, deadline, guard, shared);
+      return run(req, selection, deadline, guard, shared);
     });
   }
-  return execute(req, selection, deadline, guard, shared);
-}
-
-/**
- * The policies' part of {@link run}. Not an async function: its frame and await plumbing cost
- * more, on every call, than the `then` and its two small handlers that end the call here.
- */
-function execute(
-  req: PreparedRequest,
-  selection: Selection,
-  deadline: number | undefined,
-  guard: Policy,
-  shared: Shared,
-): Promise<Response> {
   if (req.signal !== undefined) allowListeners(req.signal);
   const call = new FetchCall(req, shared, selection.aborts || deadline !== undefined);
   const options: ExecuteOptions = { key: req.host, signal: req.signal, deadline };
