@@ -268,10 +268,7 @@ export function pinToAllButLastCore(): number | undefined {
  * service running one configuration of the policy never pays. Both figures are printed.
  */
 export function runAlone(moduleUrl: string, flag: string): void {
-  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(moduleUrl), flag], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  if (child.status !== 0) process.exitCode = child.status ?? 1;
+  process.stdout.write(runAloneOutput(moduleUrl, flag));
 }
 
 /**
