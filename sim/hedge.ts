@@ -332,8 +332,8 @@ export async function overloadRun(abandoned: AbandonedWork, options: SimOptions 
       const signal = config.hedge ? ctx.signal : undefined;
       return new Promise<void>((resolve, reject) => {
         if (stalls === 'server' || stallMs === 0) {
-          const held = stalls === 'server' ? latencyMs : workMs;
-          target.submit({ workMs: held, signal, resolve, reject, cancel: undefined, onAbort: undefined });
+          // The worker is held for the whole latency: work and (on the server) stall.
+          target.submit({ workMs: latencyMs, signal, resolve, reject, cancel: undefined, onAbort: undefined });
           return;
         }
         // Stalled on the way: the replica sees the attempt late, or never if it was abandoned.
