@@ -261,6 +261,23 @@ export function pinToAllButLastCore(): number | undefined {
   }
 }
 
+/** How a bench placed its server: the core {@link pinToAllButLastCore} gave it, if any. */
+export const pinningNote = (serverCore: number | undefined): string =>
+  serverCore === undefined
+    ? 'client and server not pinned'
+    : `server pinned to core ${serverCore}, client to the others`;
+
+/**
+ * The local server the fetch benches send requests to, as a script for `node -e`: plain node:http,
+ * keep-alive, a 2-byte body; prints "PORT <n>" once listening on 127.0.0.1.
+ */
+export const FETCH_SERVER = `
+  const http = require('node:http');
+  const server = http.createServer((req, res) => { res.writeHead(200, { 'content-length': '2' }); res.end('ok'); });
+  server.keepAliveTimeout = 60000;
+  server.listen(0, '127.0.0.1', () => console.log('PORT ' + server.address().port));
+`;
+
 /**
  * Runs this bench file again in a fresh process with `flag` (same Node flags), its output joining
  * ours. For a goal's pair measured alone: in a process that has just run every variant of a policy

@@ -30,31 +30,27 @@ import {
 import { cockatielBreaker } from './_cockatiel.js';
 import {
   type BenchRow,
+  FETCH_SERVER,
   compare,
   machine,
   median,
   peerCells,
   peerHeader,
   pinToAllButLastCore,
+  pinningNote,
   runAloneOutput,
 } from './_harness.js';
 
 const CONCURRENCY = 16;
 /** Fresh processes the goal's pair runs in, one after another. */
 const GOAL_PROCESSES = 5;
-const SERVER = `
-  const http = require('node:http');
-  const server = http.createServer((req, res) => { res.writeHead(200, { 'content-length': '2' }); res.end('ok'); });
-  server.keepAliveTimeout = 60000;
-  server.listen(0, '127.0.0.1', () => console.log('PORT ' + server.address().port));
-`;
 
 /** The core the server runs on, when pinning is possible (and this process then keeps off it). */
 const serverCore = pinToAllButLastCore();
 const child =
   serverCore === undefined
-    ? spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn('taskset', ['-c', String(serverCore), process.execPath, '-e', SERVER], {
+    ? spawn(process.execPath, ['-e', FETCH_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn('taskset', ['-c', String(serverCore), process.execPath, '-e', FETCH_SERVER], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
 const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
@@ -198,11 +194,7 @@ if (GOAL) {
     `Paired over the ${ROUNDS} rounds (goal: within 5% of plain fetch): createFetch serves ${speed.toFixed(3)} of plain fetch's requests/s, at ${cpuRatio.toFixed(3)}× its client CPU per request.`,
   );
 }
-const pinning =
-  serverCore === undefined
-    ? 'client and server not pinned'
-    : `server pinned to core ${serverCore}, client to the others`;
-process.stdout.write(`${lines.join('\n')}\n\n${machine()}; ${pinning}\n`);
+process.stdout.write(`${lines.join('\n')}\n\n${machine()}; ${pinningNote(serverCore)}\n`);
 child.kill();
 if (!GOAL) {
   const outputs = Array.from({ length: GOAL_PROCESSES }, () => runAloneOutput(import.meta.url, '--goal'));

@@ -1,0 +1,127 @@
+// Instructions a fetch request costs the client, counted by valgrind: a figure that drifts far
+// less with the machine than time does, for A/B-testing a change to @palisade/fetch's hot path.
+// `npm run bench fetch` gives what the goal is stated in (requests/s), but on a small VM even its
+// five-process median drifts by ±5% from one batch to the next, more than most single changes are
+// worth. Two runs of this bench (2026-11-24) gave timeout + retry + breaker 1.135 and 1.141 of
+// plain fetch, retry + breaker 1.025 and 1.040; the fresh-signal row moved more (1.124, 1.060).
+//
+// How: the server (node:http, keep-alive, a 2-byte body) runs under valgrind too, so that client
+// and server keep the speeds relative to each other that they have natively. Both run
+// `node --single-threaded`: with V8's compiler and GC threads on, the same run's count varied by
+// ±4%; with them off, by ±1.5%. Each case runs twice, with 800 and with 4,000 requests (16 in
+// flight, bodies read); the difference divided by 3,200 is its cost per request, start-up and
+// warm-up cancelled out.
+//
+// Needs valgrind (Debian: apt-get install valgrind); without it, says so and exits. Takes ~6 min.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createFetch } from '@palisade/fetch';
+import { FETCH_SERVER, machine, pinToAllButLastCore, pinningNote } from './_harness.js';
+
+const CONCURRENCY = 16;
+const FEW = 800;
+const MANY = 4_000;
+
+const CASES = {
+  plain: 'plain fetch',
+  signal: 'plain fetch + a fresh AbortSignal (what a signal-based timeout needs)',
+  noTimeout: 'palisade createFetch (retry + breaker, nothing that aborts)',
+  palisade: 'palisade createFetch (timeout + retry + breaker)',
+} as const;
+type Case = keyof typeof CASES;
+
+/** Client mode (`--client <case> <requests> <url>`): what runs under cachegrind. */
+async function client(name: Case, requests: number, url: string): Promise<void> {
+  const text = (res: Response) => res.text();
+  const palisade = createFetch({ policy: { timeout: '10s', retry: { maxAttempts: 3 }, circuitBreaker: true } });
+  const noTimeout = createFetch({ policy: { retry: { maxAttempts: 3 }, circuitBreaker: true } });
+  const one: Record<Case, () => Promise<string>> = {
+    plain: () => fetch(url).then(text),
+    signal: () => fetch(url, { signal: new AbortController().signal }).then(text),
+    noTimeout: () => noTimeout(url).then(text),
+    palisade: () => palisade(url).then(text),
+  };
+  const call = one[name];
+  for (let done = 0; done < requests; done += CONCURRENCY) {
+    const burst: Promise<string>[] = [];
+    for (let i = 0; i < CONCURRENCY; i++) burst.push(call());
+    await Promise.all(burst);
+  }
+}
+
+const VALGRIND_FLAGS = ['--smc-check=all-non-file'];
+
+/** Instructions a whole client run executes (all of its threads), from cachegrind's summary. */
+function countRun(name: Case, requests: number, url: string): number {
+  const run = spawnSync(
+    'valgrind',
+    [
+      '--tool=cachegrind',
+      '--cache-sim=no',
+      '--cachegrind-out-file=/dev/null',
+      ...VALGRIND_FLAGS,
+      process.execPath,
+      '--single-threaded',
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      '--client',
+      name,
+      String(requests),
+      url,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 16 * 1024 * 1024 },
+  );
+  const refs = /I\s+refs:\s+([\d,]+)/.exec(run.stderr ?? '');
+  if (run.status !== 0 || refs === null) {
+    throw new Error(`bench/instructions: the ${name} client (${requests} requests) failed:\n${run.stderr}`);
+  }
+  return Number((refs[1] as string).replaceAll(',', ''));
+}
+
+async function main(): Promise<void> {
+  if (spawnSync('valgrind', ['--version']).status !== 0) {
+    process.stdout.write('valgrind is not installed (Debian: apt-get install valgrind): nothing measured.\n');
+    return;
+  }
+  const serverCore = pinToAllButLastCore();
+  const serverArgs = ['--tool=none', ...VALGRIND_FLAGS, process.execPath, '--single-threaded', '-e', FETCH_SERVER];
+  const server: ChildProcess =
+    serverCore === undefined
+      ? spawn('valgrind', serverArgs, { stdio: ['ignore', 'pipe', 'ignore'] })
+      : spawn('taskset', ['-c', String(serverCore), 'valgrind', ...serverArgs], {
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+  try {
+    const [line] = (await once(createInterface({ input: server.stdout as NodeJS.ReadableStream }), 'line')) as [string];
+    const url = `http://127.0.0.1:${line.split(' ')[1]}/`;
+    const perRequest = new Map<Case, number>();
+    for (const name of Object.keys(CASES) as Case[]) {
+      perRequest.set(name, (countRun(name, MANY, url) - countRun(name, FEW, url)) / (MANY - FEW));
+    }
+    const plain = perRequest.get('plain') as number;
+    const lines = [
+      `### fetch: instructions per request (valgrind), ${CONCURRENCY} in flight`,
+      '',
+      `Each case run with ${FEW} and ${MANY} requests, client and server under valgrind with \`node --single-threaded\`; the difference ÷ ${MANY - FEW}.`,
+      '',
+      '| case | instructions / request | × plain fetch |',
+      '| --- | ---: | ---: |',
+    ];
+    for (const [name, count] of perRequest) {
+      lines.push(`| ${CASES[name]} | ${Math.round(count).toLocaleString('en-US')} | ${(count / plain).toFixed(3)} |`);
+    }
+    process.stdout.write(`${lines.join('\n')}\n\n${machine()}; ${pinningNote(serverCore)}\n`);
+  } finally {
+    server.kill();
+  }
+}
+
+const at = process.argv.indexOf('--client');
+if (at >= 0) {
+  const [name, requests, url] = process.argv.slice(at + 1) as [Case, string, string];
+  await client(name, Number(requests), url);
+} else {
+  await main();
+}
