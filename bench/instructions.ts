@@ -12,6 +12,12 @@
 // flight, bodies read); the difference divided by 3,200 is its cost per request, start-up and
 // warm-up cancelled out.
 //
+// What it counts includes V8's compiler, which `--single-threaded` runs on the main thread: ~615,000
+// of timeout + retry + breaker's ~1.27 M a request (callgrind, 2026-11-24), because undici's and
+// Node's streams' per-request closures go on being recompiled (each 4-5 times per 80,000 requests,
+// natively too, with no deopt between). A change that adds or removes such closures moves the
+// count through the compiler as well.
+//
 // Needs valgrind (Debian: apt-get install valgrind); without it, says so and exits. Takes ~6 min.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
