@@ -1,9 +1,11 @@
 // Shared micro-benchmark harness: alternating rounds, median ns/op, ratios against the bare call
 // (the first case) and against peers. Run on demand (npm run bench), never from tests.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { setFlagsFromString } from 'node:v8';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 
@@ -267,16 +269,34 @@ export const pinningNote = (serverCore: number | undefined): string =>
     ? 'client and server not pinned'
     : `server pinned to core ${serverCore}, client to the others`;
 
-/**
- * The local server the fetch benches send requests to, as a script for `node -e`: plain node:http,
- * keep-alive, a 2-byte body; prints "PORT <n>" once listening on 127.0.0.1.
- */
-export const FETCH_SERVER = `
+/** `argv` run on `core` (through taskset) when {@link pinToAllButLastCore} gave one, else as it is. */
+export const onCore = (core: number | undefined, argv: readonly string[]): string[] =>
+  core === undefined ? [...argv] : ['taskset', '-c', String(core), ...argv];
+
+/** The fetch benches' server, a script for `node -e`: node:http, keep-alive, a 2-byte body. */
+const FETCH_SERVER = `
   const http = require('node:http');
   const server = http.createServer((req, res) => { res.writeHead(200, { 'content-length': '2' }); res.end('ok'); });
   server.keepAliveTimeout = 60000;
   server.listen(0, '127.0.0.1', () => console.log('PORT ' + server.address().port));
 `;
+
+/**
+ * Starts the fetch benches' server on `core` (if any) and resolves once it listens on 127.0.0.1.
+ * @param node how to run Node: `[process.execPath]`, or with a tool and flags in front of it and
+ * Node flags after it
+ * @param stderr the server's stderr: `'ignore'` for a tool that prints its own banner there
+ */
+export async function startFetchServer(
+  core: number | undefined,
+  node: readonly string[] = [process.execPath],
+  stderr: 'inherit' | 'ignore' = 'inherit',
+): Promise<{ child: ChildProcess; url: string }> {
+  const [command, ...args] = onCore(core, [...node, '-e', FETCH_SERVER]) as [string, ...string[]];
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', stderr] });
+  const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line')) as [string];
+  return { child, url: `http://127.0.0.1:${line.split(' ')[1]}/` };
+}
 
 /**
  * Runs this bench file again in a fresh process with `flag` (same Node flags), its output joining

@@ -15,9 +15,6 @@
 // because on a small VM the paired figure of one process swings by more than the goal's 5% from
 // one process to the next (0.84 to 0.96 on the same code), and the summary gives the median and
 // the range over the processes.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { createFetch } from '@palisade/fetch';
 import {
   ExponentialBackoff,
@@ -30,7 +27,6 @@ import {
 import { cockatielBreaker } from './_cockatiel.js';
 import {
   type BenchRow,
-  FETCH_SERVER,
   compare,
   machine,
   median,
@@ -39,6 +35,7 @@ import {
   pinToAllButLastCore,
   pinningNote,
   runAloneOutput,
+  startFetchServer,
 } from './_harness.js';
 
 const CONCURRENCY = 16;
@@ -47,14 +44,7 @@ const GOAL_PROCESSES = 5;
 
 /** The core the server runs on, when pinning is possible (and this process then keeps off it). */
 const serverCore = pinToAllButLastCore();
-const child =
-  serverCore === undefined
-    ? spawn(process.execPath, ['-e', FETCH_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn('taskset', ['-c', String(serverCore), process.execPath, '-e', FETCH_SERVER], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-const url = `http://127.0.0.1:${line.split(' ')[1]}/`;
+const { child, url } = await startFetchServer(serverCore);
 
 const palisade = createFetch({
   policy: { timeout: '10s', retry: { maxAttempts: 3 }, circuitBreaker: true },

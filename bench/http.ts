@@ -11,7 +11,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { type PeerMark, machine, median, peerCells, peerHeader, pinToAllButLastCore } from './_harness.js';
+import { type PeerMark, machine, median, onCore, peerCells, peerHeader, pinToAllButLastCore } from './_harness.js';
 
 const ROUNDS = 7;
 const DURATION_S = 2;
@@ -37,7 +37,7 @@ async function start(
   mark: PeerMark = {},
 ): Promise<Server> {
   const node = [process.execPath, '--import', 'tsx', '--conditions=@palisade/source', server, framework, variant];
-  const [command, ...args] = serverCore === undefined ? node : ['taskset', '-c', String(serverCore), ...node];
+  const [command, ...args] = onCore(serverCore, node);
   const child = spawn(command as string, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';

@@ -19,12 +19,10 @@
 // count through the compiler as well.
 //
 // Needs valgrind (Debian: apt-get install valgrind); without it, says so and exits. Takes ~6 min.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createFetch } from '@palisade/fetch';
-import { FETCH_SERVER, machine, pinToAllButLastCore, pinningNote } from './_harness.js';
+import { machine, pinToAllButLastCore, pinningNote, startFetchServer } from './_harness.js';
 
 const CONCURRENCY = 16;
 const FEW = 800;
@@ -92,16 +90,9 @@ async function main(): Promise<void> {
     return;
   }
   const serverCore = pinToAllButLastCore();
-  const serverArgs = ['--tool=none', ...VALGRIND_FLAGS, process.execPath, '--single-threaded', '-e', FETCH_SERVER];
-  const server: ChildProcess =
-    serverCore === undefined
-      ? spawn('valgrind', serverArgs, { stdio: ['ignore', 'pipe', 'ignore'] })
-      : spawn('taskset', ['-c', String(serverCore), 'valgrind', ...serverArgs], {
-          stdio: ['ignore', 'pipe', 'ignore'],
-        });
+  const node = ['valgrind', '--tool=none', ...VALGRIND_FLAGS, process.execPath, '--single-threaded'];
+  const { child: server, url } = await startFetchServer(serverCore, node, 'ignore');
   try {
-    const [line] = (await once(createInterface({ input: server.stdout as NodeJS.ReadableStream }), 'line')) as [string];
-    const url = `http://127.0.0.1:${line.split(' ')[1]}/`;
     const perRequest = new Map<Case, number>();
     for (const name of Object.keys(CASES) as Case[]) {
       perRequest.set(name, (countRun(name, MANY, url) - countRun(name, FEW, url)) / (MANY - FEW));
