@@ -96,6 +96,8 @@ export interface BenchOptions {
   iterations?: number;
   /** Alternating rounds over all cases; the median is reported. Odd, so the median is a sample. @default 7 */
   rounds?: number;
+  /** Untimed operations per case before the first round. @default min(iterations, 20_000) */
+  warmup?: number;
 }
 
 export type BenchRow = {
@@ -129,7 +131,8 @@ export async function compare(title: string, cases: BenchCase[], options: BenchO
   const iterations = options.iterations ?? 200_000;
   const rounds = options.rounds ?? 7;
   const samples = cases.map(() => [] as number[]);
-  for (const c of cases) await timeBatch(c.fn, Math.min(iterations, 20_000)); // warm up
+  const warmup = options.warmup ?? Math.min(iterations, 20_000);
+  for (const c of cases) await timeBatch(c.fn, warmup);
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < cases.length; i++) {
       const index = r % 2 === 0 ? i : cases.length - 1 - i;

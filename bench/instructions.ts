@@ -2,31 +2,33 @@
 // less with the machine than time does, for A/B-testing a change to @palisade/fetch's hot path.
 // `npm run bench fetch` gives what the goal is stated in (requests/s), but on a small VM even its
 // five-process median drifts by ±5% from one batch to the next, more than most single changes are
-// worth. Two runs of this bench (2026-11-24) gave timeout + retry + breaker 1.135 and 1.141 of
-// plain fetch, retry + breaker 1.025 and 1.040; the fresh-signal row moved more (1.124, 1.060).
+// worth.
 //
 // How: the server (node:http, keep-alive, a 2-byte body) runs under valgrind too, so that client
 // and server keep the speeds relative to each other that they have natively. Both run
 // `node --single-threaded`: with V8's compiler and GC threads on, the same run's count varied by
-// ±4%; with them off, by ±1.5%. Each case runs twice, with 800 and with 4,000 requests (16 in
-// flight, bodies read); the difference divided by 3,200 is its cost per request, start-up and
+// ±4%; with them off, by ±1.5%. Each case runs twice, with 4,000 and with 16,000 requests (16 in
+// flight, bodies read); the difference divided by 12,000 is its cost per request, start-up and
 // warm-up cancelled out.
 //
-// What it counts includes V8's compiler, which `--single-threaded` runs on the main thread: ~615,000
-// of timeout + retry + breaker's ~1.27 M a request (callgrind, 2026-11-24), because undici's and
-// Node's streams' per-request closures go on being recompiled (each 4-5 times per 80,000 requests,
-// natively too, with no deopt between). A change that adds or removes such closures moves the
-// count through the compiler as well.
+// Why from request 4,000: before it, V8 is still compiling the request path for the first time
+// (with --trace-opt, plain fetch: 82 TurboFan compiles by request 800, 243 by 4,000, 279 by
+// 20,000), and a per-request figure taken there is mostly compiler. An earlier version of this
+// bench counted from 800 to 4,000 requests: plain fetch 1.19 M instructions a request, of which
+// 0.54 M was the compiler; from 4,000 to 16,000 it is 0.57 M, of which 0.04–0.05 M (callgrind,
+// 2026-11-25). The compiler never stops altogether: undici's and Node's streams' functions go on
+// being recompiled now and then (~40 compiles per 12,000 requests, for plain fetch and for
+// palisade alike), so the count still moves by ~1% between runs.
 //
-// Needs valgrind (Debian: apt-get install valgrind); without it, says so and exits. Takes ~6 min.
+// Needs valgrind (Debian: apt-get install valgrind); without it, says so and exits. Takes ~10 min.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createFetch } from '@palisade/fetch';
 import { machine, pinToAllButLastCore, pinningNote, startFetchServer } from './_harness.js';
 
 const CONCURRENCY = 16;
-const FEW = 800;
-const MANY = 4_000;
+const FEW = 4_000;
+const MANY = 16_000;
 
 const CASES = {
   plain: 'plain fetch',
