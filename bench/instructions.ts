@@ -18,7 +18,7 @@
 // 0.54 M was the compiler; from 4,000 to 16,000 it is 0.57 M, of which 0.04–0.05 M (callgrind,
 // 2026-11-25). The compiler never stops altogether: undici's and Node's streams' functions go on
 // being recompiled now and then (~40 compiles per 12,000 requests, for plain fetch and for
-// palisade alike), so the count still moves by ~1% between runs.
+// palisade alike), so the count still moves by 1-2% between runs of the same code.
 //
 // Needs valgrind (Debian: apt-get install valgrind); without it, says so and exits. Takes ~10 min.
 import { spawnSync } from 'node:child_process';
