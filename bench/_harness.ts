@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
+import type { FetchPolicy } from '@palisade/fetch';
 
 /** The middle value (of an odd count; the upper middle of an even one). */
 export const median = (xs: number[]): number => {
@@ -275,6 +276,11 @@ export const pinningNote = (serverCore: number | undefined): string =>
 /** `argv` run on `core` (through taskset) when {@link pinToAllButLastCore} gave one, else as it is. */
 export const onCore = (core: number | undefined, argv: readonly string[]): string[] =>
   core === undefined ? [...argv] : ['taskset', '-c', String(core), ...argv];
+
+/** What the fetch benches measure: the goal's timeout + retry + breaker, as `createFetch`'s `policy`. */
+export const FETCH_POLICY = { timeout: '10s', retry: { maxAttempts: 3 }, circuitBreaker: true } satisfies FetchPolicy;
+/** {@link FETCH_POLICY} without its timeout: nothing in it aborts a request. */
+export const FETCH_POLICY_NO_TIMEOUT = { retry: FETCH_POLICY.retry, circuitBreaker: true } satisfies FetchPolicy;
 
 /** The fetch benches' server, a script for `node -e`: node:http, keep-alive, a 2-byte body. */
 const FETCH_SERVER = `

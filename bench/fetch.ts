@@ -27,6 +27,8 @@ import {
 import { cockatielBreaker } from './_cockatiel.js';
 import {
   type BenchRow,
+  FETCH_POLICY,
+  FETCH_POLICY_NO_TIMEOUT,
   compare,
   machine,
   median,
@@ -46,14 +48,9 @@ const GOAL_PROCESSES = 5;
 const serverCore = pinToAllButLastCore();
 const { child, url } = await startFetchServer(serverCore);
 
-const palisade = createFetch({
-  policy: { timeout: '10s', retry: { maxAttempts: 3 }, circuitBreaker: true },
-});
-const noHeader = createFetch({
-  policy: { timeout: '10s', retry: { maxAttempts: 3 }, circuitBreaker: true },
-  propagateDeadline: false,
-});
-const noTimeout = createFetch({ policy: { retry: { maxAttempts: 3 }, circuitBreaker: true } });
+const palisade = createFetch({ policy: FETCH_POLICY });
+const noHeader = createFetch({ policy: FETCH_POLICY, propagateDeadline: false });
+const noTimeout = createFetch({ policy: FETCH_POLICY_NO_TIMEOUT });
 const passThrough = createFetch({});
 const cockatiel = wrap(
   cockatielRetry(handleAll, { maxAttempts: 2, backoff: new ExponentialBackoff() }),
@@ -98,9 +95,9 @@ const ITERATIONS = GOAL ? 20 : 30;
 const ROUNDS = GOAL ? 41 : 9;
 /**
  * Untimed bursts per case before the first round: 20,000 requests. V8 goes on compiling undici's
- * and palisade's functions for the first few thousand requests of a process (with --trace-opt,
- * plain fetch: 82 TurboFan compiles by request 800, 243 by 4,000, 279 by 20,000), and a process
- * serves that once: a throughput figure that includes it measures start-up instead.
+ * and palisade's functions for the first few thousand requests of a process (the counts are in
+ * bench/instructions.ts), and a process serves that once: a throughput figure that includes it
+ * measures start-up instead.
  */
 const WARMUP = 1_250;
 

@@ -24,7 +24,14 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createFetch } from '@palisade/fetch';
-import { machine, pinToAllButLastCore, pinningNote, startFetchServer } from './_harness.js';
+import {
+  FETCH_POLICY,
+  FETCH_POLICY_NO_TIMEOUT,
+  machine,
+  pinToAllButLastCore,
+  pinningNote,
+  startFetchServer,
+} from './_harness.js';
 
 const CONCURRENCY = 16;
 const FEW = 4_000;
@@ -41,8 +48,8 @@ type Case = keyof typeof CASES;
 /** Client mode (`--client <case> <requests> <url>`): what runs under cachegrind. */
 async function client(name: Case, requests: number, url: string): Promise<void> {
   const text = (res: Response) => res.text();
-  const palisade = createFetch({ policy: { timeout: '10s', retry: { maxAttempts: 3 }, circuitBreaker: true } });
-  const noTimeout = createFetch({ policy: { retry: { maxAttempts: 3 }, circuitBreaker: true } });
+  const palisade = createFetch({ policy: FETCH_POLICY });
+  const noTimeout = createFetch({ policy: FETCH_POLICY_NO_TIMEOUT });
   const one: Record<Case, () => Promise<string>> = {
     plain: () => fetch(url).then(text),
     signal: () => fetch(url, { signal: new AbortController().signal }).then(text),
