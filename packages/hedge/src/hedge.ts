@@ -258,7 +258,7 @@ export function hedge(options?: HedgeOptions): HedgePolicy {
     budgetPercent: policy.budgetPercent,
     currentDelayMs(key?: string): number {
       if (typeof delayMs === 'number') return delayMs;
-      return trackers?.peek(key)?.delayMs() ?? delayMs.maxMs;
+      return trackers?.peek(key)?.delayMs(clock.now()) ?? delayMs.maxMs;
     },
     execute<T>(fn: (ctx: Context) => Promise<T> | T, executeOptions?: ExecuteOptions): Promise<T> {
       if (isAborted(executeOptions)) return Promise.reject(abortReason(executeOptions));
@@ -276,7 +276,7 @@ export function hedge(options?: HedgeOptions): HedgePolicy {
       let histogram: LatencyHistogram | undefined;
       if (trackers) {
         histogram = trackers.get(executeOptions?.key);
-        queue = queueFor(histogram.delayMs());
+        queue = queueFor(histogram.delayMs(now));
       } else queue = fixedQueue as TimerQueue;
       const call = new HedgeCall<T>(shared, fn, executeOptions, now, queue, histogram);
       return new Promise<T>((resolve, reject) => call.run(resolve, reject));

@@ -14,17 +14,24 @@ export const MIN_SAMPLES = 20;
 /** The cached percentile is recomputed after this many new latencies. */
 const REFRESH_EVERY = 16;
 /**
- * The median may reach this multiple of its floor (the lowest median seen, see {@link FLOOR_RISE})
- * before the dependency counts as queueing and hedges stop: a hedge sent into a queue only
- * lengthens it.
+ * The median may reach this multiple of its floor (the lowest median seen, see
+ * {@link FLOOR_DOUBLING_MS}) before the dependency counts as queueing and hedges stop: a hedge sent
+ * into a queue only lengthens it.
  */
 export const QUEUEING_FACTOR = 2;
 /**
- * The floor rises by this share at every refresh, so that a dependency that became slower for
- * good is re-baselined (it doubles in ~11,000 calls) while an overload lasting a few thousand calls
- * is still seen as one.
+ * The floor may at most double in this time (10 min), so the queueing check is a matter of time,
+ * whatever the call rate: a median that jumped c-fold (c > 2) stops hedges for 10 min × log2(c / 2)
+ * (~6 min for 3x, 10 min for 4x), after which a dependency that stays that slow is hedged again.
+ * (A floor rising per call would take an overload for the new normal within seconds on a busy
+ * client, and take hours to accept a lasting change on a quiet one.)
  */
-const FLOOR_RISE = 1 / 1_024;
+export const FLOOR_DOUBLING_MS = 600_000;
+/**
+ * Latencies the window must hold before its median may set the floor: a median of fewer is too
+ * rough to compare later medians with (of 256, it is within a few percent for a steady dependency).
+ */
+export const FLOOR_MIN_SAMPLES = 256;
 
 /** Upper edge of bucket `i`, in ms. */
 const upperEdge = (i: number): number => 2 ** ((i + 1) / PER_OCTAVE + MIN_LOG2);
@@ -44,8 +51,10 @@ export class LatencyHistogram {
   #previousCount = 0;
   #sinceRefresh = 0;
   #cached: number | undefined = undefined;
-  /** The lowest trusted median seen, rising by {@link FLOOR_RISE} per refresh. */
+  /** The lowest trusted median seen, allowed to rise 2x per {@link FLOOR_DOUBLING_MS}. */
   #floor = Number.POSITIVE_INFINITY;
+  /** Clock time (ms) the floor was last updated. */
+  #floorTime = 0;
   /** The median is over {@link QUEUEING_FACTOR} × its floor (as of the last refresh). */
   #queueing = false;
   readonly #settings: NormalizedAdaptiveDelay;
@@ -94,8 +103,11 @@ export class LatencyHistogram {
     return upperEdge(BUCKETS - 1);
   }
 
-  /** The hedge delay this history gives: its percentile clamped to `[minMs, maxMs]` (cached). */
-  delayMs(): number {
+  /**
+   * The hedge delay this history gives: its percentile clamped to `[minMs, maxMs]` (cached).
+   * @param now the policy clock's time, in ms: the floor of the queueing check rises with it
+   */
+  delayMs(now: number): number {
     if (this.#cached === undefined || this.#sinceRefresh >= REFRESH_EVERY) {
       const { percentile, minMs, maxMs } = this.#settings;
       const value = this.percentile(percentile);
@@ -103,10 +115,15 @@ export class LatencyHistogram {
       // Not cached until trusted, so the first trusted value is used as soon as it exists.
       if (value === undefined) return maxMs;
       this.#cached = Math.min(Math.max(value, minMs), maxMs);
-      const median = this.percentile(50) as number;
-      const floor = Math.min(median, this.#floor * (1 + FLOOR_RISE));
-      this.#floor = floor;
-      this.#queueing = median > floor * QUEUEING_FACTOR;
+      if (this.count >= FLOOR_MIN_SAMPLES) {
+        const median = this.percentile(50) as number;
+        // A clock that stepped back leaves the floor where it was.
+        const elapsed = Math.max(0, now - this.#floorTime);
+        const floor = Math.min(median, this.#floor * 2 ** (elapsed / FLOOR_DOUBLING_MS));
+        this.#floor = floor;
+        this.#floorTime = now;
+        this.#queueing = median > floor * QUEUEING_FACTOR;
+      }
     }
     return this.#cached;
   }

@@ -341,10 +341,11 @@ describe('adaptive delay', () => {
     const { events, onEvent } = collect();
     const budgeted = hedge({ delayMs: { percentile: 90 }, clock, onEvent });
     const unbudgeted = hedge({ delayMs: { percentile: 90 }, budgetPercent: 100, clock });
-    for (const h of [budgeted, unbudgeted]) await run(h, clock, 200, 10);
+    // The floor is taken from a median of at least 256 latencies.
+    for (const h of [budgeted, unbudgeted]) await run(h, clock, 300, 10);
     // Every call now takes 3x as long: the whole distribution moved, as under queueing. Once the
     // median has followed (half of the window), hedging stops with the budget and goes on without.
-    for (const h of [budgeted, unbudgeted]) await run(h, clock, 300, 30);
+    for (const h of [budgeted, unbudgeted]) await run(h, clock, 400, 30);
     events.length = 0;
     const { fn, attempts } = replicas(clock, [{ ms: 1_000 }, { ms: 30 }]);
     const p = budgeted.execute(fn);
@@ -359,16 +360,45 @@ describe('adaptive delay', () => {
     expect(other.attempts).toHaveLength(2);
   });
 
-  it('takes a lasting change of latency as the new normal and hedges again', async () => {
-    const clock = new FakeClock();
-    const h = hedge({ delayMs: { percentile: 90 }, clock });
-    await run(h, clock, 200, 10);
-    await run(h, clock, 16_000, 30); // the floor rises ~1/1024 per 16 calls: 3x in ~18,000 calls
+  /** Attempts a call whose first attempt stalls (1 s) makes: 2 if it was hedged. */
+  async function stalledCall(h: ReturnType<typeof hedge>, clock: FakeClock): Promise<number> {
     const { fn, attempts } = replicas(clock, [{ ms: 1_000 }, { ms: 30 }]);
     const p = h.execute(fn);
     await clock.advance(1_000);
     await p;
-    expect(attempts).toHaveLength(2);
+    return attempts.length;
+  }
+
+  it('sees an overload as one for minutes, however many calls a second go through', async () => {
+    const clock = new FakeClock();
+    const h = hedge({ delayMs: { percentile: 90 }, clock });
+    await run(h, clock, 300, 10);
+    // A busy client: 50 calls in flight, each now 3x as slow, 50,000 calls over 30 s.
+    for (let step = 0; step < 1_000; step++) {
+      const calls = Array.from({ length: 50 }, () => h.execute(replicas(clock, [{ ms: 30 }, { ms: 30 }]).fn));
+      await clock.advance(30);
+      await Promise.all(calls);
+    }
+    expect(await stalledCall(h, clock)).toBe(1);
+  });
+
+  it('takes a lasting change of latency as the new normal within minutes, however few the calls', async () => {
+    const clock = new FakeClock();
+    const h = hedge({ delayMs: { percentile: 90 }, clock });
+    await run(h, clock, 300, 10);
+    // A quiet client: one call every 2 s, each now 3x as slow. The median moves to the new
+    // latency after 301 of them (~10 min); from then the floor may double every 10 min, so the
+    // median is no longer over twice the floor after ~5.5 min more (log2(1.5) x 10 min).
+    const quiet = async (calls: number) => {
+      for (let i = 0; i < calls; i++) {
+        await run(h, clock, 1, 30);
+        await clock.advance(2_000);
+      }
+    };
+    await quiet(400); // ~3.3 min after the median moved: still taken for queueing
+    expect(await stalledCall(h, clock)).toBe(1);
+    await quiet(100); // ~6.7 min after
+    expect(await stalledCall(h, clock)).toBe(2);
   });
 
   it('keeps a history per key', async () => {
