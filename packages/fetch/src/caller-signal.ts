@@ -1,7 +1,8 @@
 /**
  * An attempt's view of the caller's signal: a fresh AbortController that the caller's signal
- * aborts, for as long as the controller's signal lives. fetch is handed the relay's signal, never the
- * caller's own, so that the caller's signal keeps no trace of the calls made with it:
+ * aborts, for as long as the controller's signal lives. fetch is handed the relay's signal (on
+ * Node's fetch, from a signal's second call on: see {@link attemptSignal}), so that the caller's
+ * signal keeps no trace of the calls made with it:
  *
  * - undici adds a listener to the signal of every Request and removes it only when the Request
  *   is garbage collected: a long-lived caller signal (a shutdown signal passed to every call)
@@ -55,6 +56,24 @@ interface Held {
 const collected = new FinalizationRegistry<Held>(({ relays, ref }) => {
   if (relays.refs.delete(ref) && relays.refs.size === 0) relays.forget();
 });
+
+/** Caller signals handed to Node's fetch as they are, by {@link attemptSignal}: each at most once. */
+const handed = new WeakSet<AbortSignal>();
+
+/**
+ * The signal to hand Node's `fetch` for an attempt (the dispatcher path, which stops the attempt
+ * by other means): the caller's own the first time it goes to `fetch`, as a plain `fetch` would
+ * take it (undici's one listener on it goes with the Request), a {@link relay} every time after.
+ * So a signal made for one call (the common case) costs no relay: an AbortController, a WeakRef
+ * and a FinalizationRegistry entry, which cost about half as much again as the rest of palisade's
+ * work on such a call; and a long-lived signal still carries one listener of undici's at most,
+ * until its first Request is collected, and the relays' one.
+ */
+export function attemptSignal(caller: AbortSignal): AbortSignal {
+  if (handed.has(caller)) return relay(caller).signal;
+  handed.add(caller);
+  return caller;
+}
 
 /** A controller that `caller` aborts (with its reason) while the controller's signal is alive. */
 export function relay(caller: AbortSignal): AbortController {

@@ -1,4 +1,3 @@
-import { defaultMaxListeners, getMaxListeners, setMaxListeners } from 'node:events';
 import {
   type Clock,
   type Context,
@@ -11,7 +10,7 @@ import {
 } from '@palisade/core';
 import { timeout } from '@palisade/timeout';
 import { currentDeadline } from '@palisade/core/deadline';
-import { relay } from './caller-signal.js';
+import { attemptSignal, relay } from './caller-signal.js';
 import { AttemptDispatcher, baseDispatcher } from './dispatch-abort.js';
 import { HttpStatusError } from './http-status-error.js';
 import { hasHeader, isIdempotent } from './idempotency.js';
@@ -86,15 +85,16 @@ class FetchCall {
     }
     let signal = req.signal;
     if (this.aborts) {
-      // The caller's signal reaches fetch through a relay (see caller-signal.ts): it must still
-      // abort the body after the policies have let go, and must keep no trace of the call. On
+      // The caller's signal reaches fetch (see caller-signal.ts): it must still abort the body
+      // after the policies have let go, and a long-lived one must keep no trace of the calls. On
       // Node's fetch the policies stop the attempt through undici's dispatcher, which also adds
-      // the header (see dispatch-abort.ts); elsewhere the relay also follows the attempt's own
-      // signal, which timeouts and hedges abort.
+      // the header (see dispatch-abort.ts), and fetch gets the caller's signal itself the first
+      // time, a relay of it after; elsewhere a relay that also follows the attempt's own signal,
+      // which timeouts and hedges abort.
       const base = req.request === undefined ? baseDispatcher(fetchFn, req.init) : undefined;
       if (base !== undefined && isPolicyContext(ctx)) {
         const dispatcher = new AttemptDispatcher(base, ctx, header);
-        const init = attemptInit(req, signal === undefined ? undefined : relay(signal).signal, undefined, dispatcher);
+        const init = attemptInit(req, signal === undefined ? undefined : attemptSignal(signal), undefined, dispatcher);
         return dispatcher.send(fetchFn, req.input, init);
       }
       const own = ctx.signal;
@@ -153,20 +153,6 @@ function readBody(request: Request, signal: AbortSignal | undefined): Promise<Ar
 }
 
 /**
- * Every layer of a call listens to the caller's signal for a prompt rejection (the timeout, retry
- * and hedge, and the breaker and attempt timeout of each attempt in flight), so one hedged call can
- * hold more than Node's default of 10 listeners on it, and Node would warn of a memory leak that
- * is none. Raise the signal's limit the way undici's own fetch does for the same signal.
- */
-function allowListeners(signal: AbortSignal): void {
-  try {
-    if (getMaxListeners(signal) === defaultMaxListeners) setMaxListeners(1_500, signal);
-  } catch {
-    // A runtime without EventTarget listener limits has nothing to warn about.
-  }
-}
-
-/**
  * Runs one call through its policies, after reading a `Request`'s body once when it may be
  * replayed. Not an async function: its frame and await plumbing cost more, on every call, than the
  * `then` and its two small handlers that end the call here.
@@ -191,7 +177,6 @@ function run(
       return run(req, selection, deadline, guard, shared);
     });
   }
-  if (req.signal !== undefined) allowListeners(req.signal);
   const call = new FetchCall(req, shared, selection.aborts || deadline !== undefined);
   const options: ExecuteOptions = { key: req.host, signal: req.signal, deadline };
   const policy = selection.policy;

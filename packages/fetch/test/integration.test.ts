@@ -249,7 +249,7 @@ describe('createFetch() against real servers', () => {
       });
     });
 
-    it("a long-lived caller signal gathers no listeners across calls (undici's go on relays): one at most", async () => {
+    it("a long-lived caller signal gathers no listeners across calls: undici's of its first call and the relays' one, at most", async () => {
       let n = 0;
       const server = await serve((_req, res) => {
         if (++n % 3 === 0) return void setTimeout(() => res.end('slow'), 60);
@@ -261,7 +261,9 @@ describe('createFetch() against real servers', () => {
       });
       for (let i = 0; i < 30; i++) await (await f(`${server.url}/`, { signal: controller.signal })).text();
       expect(n).toBeGreaterThan(30); // some calls were hedged
-      expect(getEventListeners(controller.signal, 'abort').length).toBeLessThanOrEqual(1);
+      // fetch gets the signal itself once (undici's listener goes when that Request is collected,
+      // see test/signal-relay.test.ts) and a relay of it for every later attempt.
+      expect(getEventListeners(controller.signal, 'abort').length).toBeLessThanOrEqual(2);
     });
 
     it('a timeout before undici has started the request rejects at once, and the request is ended when it starts', async () => {
