@@ -369,7 +369,7 @@ describe('adaptive delay', () => {
     return attempts.length;
   }
 
-  it('sees an overload as one for minutes, however many calls a second go through', async () => {
+  it('sees an overload as one however many calls a second go through (50,000 in 30 s)', async () => {
     const clock = new FakeClock();
     const h = hedge({ delayMs: { percentile: 90 }, clock });
     await run(h, clock, 300, 10);
