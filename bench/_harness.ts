@@ -99,6 +99,23 @@ export interface BenchOptions {
   rounds?: number;
   /** Untimed operations per case before the first round. @default min(iterations, 20_000) */
   warmup?: number;
+  /**
+   * The order of the cases in each round. `'alternate'`: forward, then backward, so no case always
+   * runs first or last, but a middle case never runs first or last at all. `'balanced'`: round r
+   * starts at case r mod n and runs forward, then (the next n rounds) backward, so every case
+   * takes every place equally often. The fetch benches use it: with alternate rounds, a second
+   * plain `fetch` case placed in the middle read 1.017 and 1.034 of the first and last ones' speed
+   * (two processes), and 0.958 and 0.975 with balanced rounds. @default 'alternate'
+   */
+  order?: 'alternate' | 'balanced';
+}
+
+/** The index of the case that runs `place`-th (0-based) in round `round` of `n` cases. */
+export function caseAt(order: 'alternate' | 'balanced', round: number, place: number, n: number): number {
+  if (order === 'alternate') return round % 2 === 0 ? place : n - 1 - place;
+  const start = round % n;
+  const backward = Math.floor(round / n) % 2 === 1;
+  return backward ? (start - place + n) % n : (start + place) % n;
 }
 
 export type BenchRow = {
@@ -111,6 +128,8 @@ export type BenchRow = {
   /** How the row was measured, for the table's note. */
   rounds: number;
   iterations: number;
+  /** The order of the cases in the rounds (see {@link BenchOptions.order}). */
+  order?: 'alternate' | 'balanced';
 } & PeerMark;
 
 /** ns per call of `fn` over `iterations` calls in a row (each awaited when it returns a promise). */
@@ -125,7 +144,7 @@ export async function timeBatch(fn: () => unknown, iterations: number): Promise<
 
 /**
  * Measures every case in alternating rounds (forward, then backward, so that no case always runs
- * first or last) and prints a markdown table: median ns/op, the ratio to the bare call (case 0), and
+ * first or last; or balanced, see {@link BenchOptions.order}) and prints a markdown table: median ns/op, the ratio to the bare call (case 0), and
  * for peers' cases the ratio to their palisade pair. Returns the rows.
  */
 export async function compare(title: string, cases: BenchCase[], options: BenchOptions = {}): Promise<BenchRow[]> {
@@ -133,10 +152,11 @@ export async function compare(title: string, cases: BenchCase[], options: BenchO
   const rounds = options.rounds ?? 7;
   const samples = cases.map(() => [] as number[]);
   const warmup = options.warmup ?? Math.min(iterations, 20_000);
+  const order = options.order ?? 'alternate';
   for (const c of cases) await timeBatch(c.fn, warmup);
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < cases.length; i++) {
-      const index = r % 2 === 0 ? i : cases.length - 1 - i;
+      const index = caseAt(order, r, i, cases.length);
       samples[index]?.push(await timeBatch((cases[index] as BenchCase).fn, iterations));
     }
   }
@@ -144,7 +164,7 @@ export async function compare(title: string, cases: BenchCase[], options: BenchO
   const rows = cases.map((c, i): BenchRow => {
     const own = samples[i] as number[];
     const ns = median(own);
-    const base = { name: c.name, nsPerOp: ns, ratioToBare: ns / bare, samples: own, rounds, iterations };
+    const base = { name: c.name, nsPerOp: ns, ratioToBare: ns / bare, samples: own, rounds, iterations, order };
     return c.peer === undefined ? base : { ...base, peer: c.peer, versus: c.versus };
   });
   printTable(title, rows);
@@ -156,7 +176,7 @@ export function formatTable(title: string, rows: BenchRow[]): string[] {
   const first = rows[0];
   const peers = hasPeers(rows);
   const how = first
-    ? `Median of ${first.rounds} alternating rounds of ${first.iterations.toLocaleString('en-US')} calls per case; "× bare" is the ratio to the first row${peers ? '; the peer column is the median over rounds of the same-round ratio, so it may differ a little from the ratio of the two medians' : ''}.`
+    ? `Median of ${first.rounds} ${first.order === 'balanced' ? 'balanced' : 'alternating'} rounds of ${first.iterations.toLocaleString('en-US')} calls per case; "× bare" is the ratio to the first row${peers ? '; the peer column is the median over rounds of the same-round ratio, so it may differ a little from the ratio of the two medians' : ''}.`
     : '';
   const cells = peers ? peerCells(rows, (r) => r.samples, 'time') : [];
   const lines = [

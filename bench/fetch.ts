@@ -110,7 +110,7 @@ const rows: BenchRow[] = GOAL
   ? await compare(
       `fetch, the goal's pair alone in a fresh process: ${CONCURRENCY} requests in flight per op, ns per op (a burst)`,
       [plainCase, palisadeCase, controlCase],
-      { iterations: ITERATIONS, rounds: ROUNDS, warmup: WARMUP },
+      { iterations: ITERATIONS, rounds: ROUNDS, warmup: WARMUP, order: 'balanced' },
     )
   : await compare(
       `fetch: ${CONCURRENCY} requests in flight per op, ns per op (a burst)`,
@@ -133,7 +133,7 @@ const rows: BenchRow[] = GOAL
         },
         controlCase,
       ],
-      { iterations: ITERATIONS, rounds: ROUNDS, warmup: WARMUP },
+      { iterations: ITERATIONS, rounds: ROUNDS, warmup: WARMUP, order: 'balanced' },
     );
 
 // The baseline is the mean of the two plain-fetch rows (first and last of the list): on a shared
