@@ -103,9 +103,10 @@ export interface BenchOptions {
    * The order of the cases in each round. `'alternate'`: forward, then backward, so no case always
    * runs first or last, but a middle case never runs first or last at all. `'balanced'`: round r
    * starts at case r mod n and runs forward, then (the next n rounds) backward, so every case
-   * takes every place equally often. The fetch benches use it: with alternate rounds, a second
-   * plain `fetch` case placed in the middle read 1.017 and 1.034 of the first and last ones' speed
-   * (two processes), and 0.958 and 0.975 with balanced rounds. @default 'alternate'
+   * takes every place equally often. The fetch benches use it, since their goal's palisade case
+   * sat in the middle: there a second plain `fetch` case in the middle read 1.017 and 1.034 of the
+   * first and last ones' speed with alternate rounds, 0.958 and 0.975 with balanced rounds (two
+   * processes each; differences of that size are also that bench's noise). @default 'alternate'
    */
   order?: 'alternate' | 'balanced';
 }
@@ -143,9 +144,9 @@ export async function timeBatch(fn: () => unknown, iterations: number): Promise<
 }
 
 /**
- * Measures every case in alternating rounds (forward, then backward, so that no case always runs
- * first or last; or balanced, see {@link BenchOptions.order}) and prints a markdown table: median ns/op, the ratio to the bare call (case 0), and
- * for peers' cases the ratio to their palisade pair. Returns the rows.
+ * Measures every case in rounds (alternating by default, or balanced: see {@link BenchOptions.order})
+ * and prints a markdown table: median ns/op, the ratio to the bare call (case 0), and for peers'
+ * cases the ratio to their palisade pair. Returns the rows.
  */
 export async function compare(title: string, cases: BenchCase[], options: BenchOptions = {}): Promise<BenchRow[]> {
   const iterations = options.iterations ?? 200_000;
