@@ -18,7 +18,7 @@ const REFRESH_EVERY = 16;
  * {@link FLOOR_DOUBLING_MS}) before the dependency counts as queueing and hedges stop: a hedge sent
  * into a queue only lengthens it.
  */
-export const QUEUEING_FACTOR = 2;
+const QUEUEING_FACTOR = 2;
 /**
  * The floor may at most double in this time (10 min), so the queueing check is a matter of time,
  * whatever the call rate: a median that jumped c-fold (c > 2) stops hedges for 10 min × log2(c / 2)
@@ -26,12 +26,12 @@ export const QUEUEING_FACTOR = 2;
  * (A floor rising per call would take an overload for the new normal within seconds on a busy
  * client, and take hours to accept a lasting change on a quiet one.)
  */
-export const FLOOR_DOUBLING_MS = 600_000;
+const FLOOR_DOUBLING_MS = 600_000;
 /**
  * Latencies the window must hold before its median may set the floor: a median of fewer is too
  * rough to compare later medians with (of 256, it is within a few percent for a steady dependency).
  */
-export const FLOOR_MIN_SAMPLES = 256;
+const FLOOR_MIN_SAMPLES = 256;
 
 /** Upper edge of bucket `i`, in ms. */
 const upperEdge = (i: number): number => 2 ** ((i + 1) / PER_OCTAVE + MIN_LOG2);
