@@ -57,6 +57,8 @@ export class LatencyHistogram {
   #floorTime = 0;
   /** The median is over {@link QUEUEING_FACTOR} × its floor (as of the last refresh). */
   #queueing = false;
+  /** The second percentile the last {@link #scan} was asked for. */
+  #second = 0;
   readonly #settings: NormalizedAdaptiveDelay;
 
   constructor(settings: NormalizedAdaptiveDelay) {
@@ -91,16 +93,31 @@ export class LatencyHistogram {
    * {@link MIN_SAMPLES} latencies.
    */
   percentile(p: number): number | undefined {
+    return this.count < MIN_SAMPLES ? undefined : this.#scan(p, p);
+  }
+
+  /**
+   * Two percentiles of the window in one pass over the buckets (a refresh needs the delay's and
+   * the median): returns the `p`th and leaves the `q`th in {@link #second}.
+   */
+  #scan(p: number, q: number): number {
     const total = this.count;
-    if (total < MIN_SAMPLES) return undefined;
-    const target = Math.ceil((p / 100) * total);
+    const low = Math.ceil((Math.min(p, q) / 100) * total);
+    const high = Math.ceil((Math.max(p, q) / 100) * total);
     const counts = this.#counts;
     let seen = 0;
-    for (let i = 0; i < BUCKETS; i++) {
+    let lowValue: number | undefined;
+    let i = 0;
+    // The last bucket holds whatever is left: the scan never needs to count it.
+    for (; i < BUCKETS - 1; i++) {
       seen += (counts[i] as number) + (counts[BUCKETS + i] as number);
-      if (seen >= target) return upperEdge(i);
+      if (lowValue === undefined && seen >= low) lowValue = upperEdge(i);
+      if (seen >= high) break;
     }
-    return upperEdge(BUCKETS - 1);
+    const highValue = upperEdge(i);
+    lowValue ??= highValue;
+    this.#second = q < p ? lowValue : highValue;
+    return p <= q ? lowValue : highValue;
   }
 
   /**
@@ -110,13 +127,13 @@ export class LatencyHistogram {
   delayMs(now: number): number {
     if (this.#cached === undefined || this.#sinceRefresh >= REFRESH_EVERY) {
       const { percentile, minMs, maxMs } = this.#settings;
-      const value = this.percentile(percentile);
       this.#sinceRefresh = 0;
       // Not cached until trusted, so the first trusted value is used as soon as it exists.
-      if (value === undefined) return maxMs;
+      if (this.count < MIN_SAMPLES) return maxMs;
+      const value = this.#scan(percentile, 50);
       this.#cached = Math.min(Math.max(value, minMs), maxMs);
       if (this.count >= FLOOR_MIN_SAMPLES) {
-        const median = this.percentile(50) as number;
+        const median = this.#second;
         // A clock that stepped back leaves the floor where it was.
         const elapsed = Math.max(0, now - this.#floorTime);
         const floor = Math.min(median, this.#floor * 2 ** (elapsed / FLOOR_DOUBLING_MS));

@@ -60,6 +60,24 @@ describe('LatencyHistogram', () => {
     expect(high.delayMs(0)).toBe(50);
   });
 
+  it.each([30, 50, 95])('a refresh gives p%d as the delay and judges queueing by the median', (p) => {
+    /** A history whose median floor is ~500 ms, then a whole window uniform in [from, to]. */
+    const judged = (from: number, to: number): LatencyHistogram => {
+      const h = new LatencyHistogram({ percentile: p, minMs: 0.1, maxMs: 10_000 });
+      for (let i = 1; i <= 1_000; i++) h.record(i);
+      expect(h.delayMs(0)).toBe(h.percentile(p));
+      expect(h.queueing).toBe(false);
+      for (let i = 0; i < 2 * HALF_WINDOW; i++) h.record(from + ((to - from) * i) / (2 * HALF_WINDOW));
+      h.delayMs(1);
+      expect(h.delayMs(1)).toBe(h.percentile(p));
+      return h;
+    };
+    // Median ~950, under twice the floor; p95 ~1,355 is over it.
+    expect(judged(500, 1_400).queueing).toBe(false);
+    // Median ~1,100, over twice the floor; p30 ~940 is under it.
+    expect(judged(700, 1_500).queueing).toBe(true);
+  });
+
   it('follows a distribution that changes', () => {
     const h = new LatencyHistogram(settings);
     for (let i = 0; i < 3_000; i++) h.record(10);
