@@ -130,7 +130,7 @@ export type BenchRow = {
   rounds: number;
   iterations: number;
   /** The order of the cases in the rounds (see {@link BenchOptions.order}). */
-  order?: 'alternate' | 'balanced';
+  order: 'alternate' | 'balanced';
 } & PeerMark;
 
 /** ns per call of `fn` over `iterations` calls in a row (each awaited when it returns a promise). */
