@@ -1,7 +1,12 @@
 import {
   type Context,
   type ExecuteOptions,
+  FUSE,
+  type FusablePolicy,
+  type FusedOutcome,
+  type FusedStage,
   type Policy,
+  Refusal,
   abortReason,
   callerSignal,
   invoke,
@@ -59,11 +64,36 @@ const PLAIN: Context = toContext(undefined);
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 
+/** The breaker's part of a fused pipeline's call (no caller signal): as {@link Breaker.execute}. */
+class BreakerStage implements FusedStage {
+  constructor(
+    readonly breaker: Breaker,
+    readonly s: CircuitState,
+    readonly ctx: Context,
+    readonly start: number,
+  ) {}
+
+  settle(outcome: FusedOutcome): undefined {
+    this.breaker.outcome(this.s, this.ctx, this.start, outcome.ok, outcome.result);
+    return undefined;
+  }
+}
+
 /**
  * One breaker: the state machine plus `execute`. A class (never exported: users get it from the
  * factory) so that its methods live on the prototype and a breaker is a few fields.
  */
-class Breaker extends CircuitMachine implements CircuitBreakerPolicy {
+class Breaker extends CircuitMachine implements CircuitBreakerPolicy, FusablePolicy {
+  [FUSE](options: ExecuteOptions | undefined): BreakerStage | Refusal {
+    if (isAborted(options)) return new Refusal(abortReason(options));
+    if (this.s.kind !== 'closed') {
+      const rejection = this.admit(options?.key);
+      if (rejection !== undefined) return new Refusal(rejection);
+    }
+    const c = this.c;
+    return new BreakerStage(this, this.s, toContext(options), c.timed ? c.clock.now() : 0);
+  }
+
   execute<T>(fn: (ctx: Context) => Promise<T> | T, options?: ExecuteOptions): Promise<T> {
     if (isAborted(options)) return Promise.reject(abortReason(options));
     if (this.s.kind !== 'closed') {
@@ -96,7 +126,7 @@ class Breaker extends CircuitMachine implements CircuitBreakerPolicy {
     try {
       result = fn(toContext(undefined));
     } catch (error) {
-      this.#settle(s, PLAIN, 0, false, error);
+      this.outcome(s, PLAIN, 0, false, error);
       return Promise.reject(error);
     }
     if (!(result instanceof Promise)) return this.#run(() => result, PLAIN, s, 0);
@@ -105,11 +135,11 @@ class Breaker extends CircuitMachine implements CircuitBreakerPolicy {
       handlers = this.#plainHandlers = {
         s,
         ok: (value) => {
-          this.#settle(s, PLAIN, 0, true, value);
+          this.outcome(s, PLAIN, 0, true, value);
           return value;
         },
         fail: (error) => {
-          this.#settle(s, PLAIN, 0, false, error);
+          this.outcome(s, PLAIN, 0, false, error);
           throw error;
         },
       };
@@ -123,23 +153,23 @@ class Breaker extends CircuitMachine implements CircuitBreakerPolicy {
     try {
       result = fn(ctx);
     } catch (error) {
-      this.#settle(s, ctx, start, false, error);
+      this.outcome(s, ctx, start, false, error);
       return Promise.reject(error);
     }
     const promise: Promise<T> | undefined =
       result instanceof Promise ? result : isThenable(result) ? Promise.resolve(result) : undefined;
     if (promise === undefined) {
-      this.#settle(s, ctx, start, true, result);
+      this.outcome(s, ctx, start, true, result);
       return Promise.resolve(result as T);
     }
     // A new promise (not fn's own): an unhandled rejection stays unhandled for the caller.
     return promise.then(
       (value) => {
-        this.#settle(s, ctx, start, true, value);
+        this.outcome(s, ctx, start, true, value);
         return value;
       },
       (error: unknown) => {
-        this.#settle(s, ctx, start, false, error);
+        this.outcome(s, ctx, start, false, error);
         throw error;
       },
     );
@@ -167,22 +197,22 @@ class Breaker extends CircuitMachine implements CircuitBreakerPolicy {
           if (done) return;
           done = true;
           offAbort(caller, aborted);
-          this.#settle(s, ctx, start, true, value);
+          this.outcome(s, ctx, start, true, value);
           resolve(value);
         },
         (error: unknown) => {
           if (done) return;
           done = true;
           offAbort(caller, aborted);
-          this.#settle(s, ctx, start, false, error);
+          this.outcome(s, ctx, start, false, error);
           reject(error);
         },
       );
     });
   }
 
-  /** Classifies and times an outcome, emits `success`/`failure`, and counts it. */
-  #settle(s: CircuitState, ctx: Context, start: number, ok: boolean, result: unknown): void {
+  /** @internal Classifies and times an outcome, emits `success`/`failure`, and counts it. */
+  outcome(s: CircuitState, ctx: Context, start: number, ok: boolean, result: unknown): void {
     if (!ok && (isAborted(ctx) || isRejection(result))) {
       this.neither(s); // the caller gave up, or an inner policy refused: nothing about the dependency
       return;

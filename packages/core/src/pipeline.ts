@@ -1,17 +1,109 @@
 import { describe } from './duration.js';
+import { FUSE, type FusablePolicy, type FusedOutcome, Refusal, type Settler, isFusable } from './fuse.js';
 import { invoke } from './noop.js';
 import type { Context, ExecuteOptions, Policy } from './policy.js';
-import { toContext } from './signal.js';
+import { callerSignal, toContext } from './signal.js';
 
 /** A {@link Policy} made of others; `policies` lists them outermost first. */
 export interface PipelinePolicy extends Policy {
   readonly policies: readonly Policy[];
 }
 
+type Fn<T> = (ctx: Context) => Promise<T> | T;
+
+/**
+ * Runs `fn` inside the pipeline's policies from `index` inward; `outer`, when given, settles with
+ * the outcome first (see {@link executeWith}).
+ */
+type Run = <T>(index: number, fn: Fn<T>, options: ExecuteOptions | Context | undefined, outer?: Settler) => Promise<T>;
+
+/** A pipeline's {@link executeWith}. */
+const WITH = Symbol('palisade.executeWith');
+
+interface WithSettler {
+  [WITH]<T>(fn: Fn<T>, options: ExecuteOptions | undefined, outer: Settler): Promise<T>;
+}
+
+/**
+ * One fused call of the policies `from` to `to - 1` (see `fuse.ts`): their stages, and the one pair
+ * of handlers that settles them all, innermost first, when the work inside settles.
+ */
+class FusedCall implements FusedOutcome {
+  ok = true;
+  result: unknown = undefined;
+  /** Stages entered, outermost first. */
+  readonly stages: Settler[] = [];
+  /** Position in `stages` of the next stage to settle. */
+  #level = -1;
+  /** Pipeline index of the stage being settled (for {@link inner}). */
+  #index = 0;
+  readonly #run: Run;
+  readonly #from: number;
+  readonly #fn: Fn<unknown>;
+  readonly onValue = (value: unknown): unknown => {
+    this.ok = true;
+    this.result = value;
+    return this.unwind();
+  };
+  readonly onError = (error: unknown): unknown => {
+    this.ok = false;
+    this.result = error;
+    return this.unwind();
+  };
+
+  constructor(run: Run, from: number, fn: Fn<unknown>) {
+    this.#run = run;
+    this.#from = from;
+    this.#fn = fn;
+  }
+
+  inner(): (ctx: Context) => Promise<unknown> {
+    const run = this.#run;
+    const fn = this.#fn;
+    const next = this.#index + 1;
+    return (ctx) => run(next, fn, ctx);
+  }
+
+  /** Settle every stage entered, innermost first (from a refusal, the stage outside the refuser). */
+  start(): void {
+    this.#level = this.stages.length - 1;
+  }
+
+  /**
+   * Settles the stages left, innermost first. Returns the call's value or throws its error, or,
+   * when a stage goes on asynchronously, returns that promise with the stages outside it chained.
+   */
+  unwind(): unknown {
+    const { stages } = this;
+    for (let level = this.#level; level >= 0; level--) {
+      this.#index = this.#from + level;
+      let next: Promise<unknown> | undefined;
+      try {
+        next = (stages[level] as Settler).settle(this);
+      } catch (error) {
+        this.ok = false;
+        this.result = error;
+        next = undefined;
+      }
+      if (next !== undefined) {
+        this.#level = level - 1;
+        return level === 0 ? next : next.then(this.onValue, this.onError);
+      }
+    }
+    this.#level = -1;
+    if (!this.ok) throw this.result;
+    return this.result;
+  }
+}
+
 /**
  * Composes policies into one: the first argument is the outermost, so
  * `pipeline(timeout, retry, breaker)` times the whole retried operation and the breaker sees each
  * attempt. A pipeline is itself a Policy and nests.
+ *
+ * Neighbouring palisade policies that support it run fused, around a single promise, when the
+ * caller passed no signal (see `fuse.ts`): what each policy does, and the events it emits, are the
+ * same either way.
  */
 export function pipeline(...policies: Policy[]): PipelinePolicy {
   policies.forEach((policy, index) => {
@@ -24,23 +116,108 @@ export function pipeline(...policies: Policy[]): PipelinePolicy {
   const list = Object.freeze([...policies]);
   const count = list.length;
   const name = `pipeline(${list.map((p) => p.name).join(', ')})`;
+  /** `fusedEnd[i]`: where the run of fusable policies starting at `i` ends, if it holds two or more. */
+  const fusedEnd = list.map(() => 0);
+  for (let i = count - 1; i >= 0; i--) {
+    if (!isFusable(list[i] as Policy)) continue;
+    const end = i + 1 < count && (fusedEnd[i + 1] as number) > 0 ? (fusedEnd[i + 1] as number) : i + 1;
+    fusedEnd[i] = end;
+  }
 
-  const run = <T>(
-    index: number,
-    fn: (ctx: Context) => Promise<T> | T,
-    options: ExecuteOptions | undefined,
+  const fused = <T>(
+    from: number,
+    to: number,
+    fn: Fn<T>,
+    options: ExecuteOptions | Context | undefined,
+    outer: Settler | undefined,
   ): Promise<T> => {
-    const policy = list[index] as Policy;
-    if (index === count - 1) return policy.execute(fn, options);
-    return policy.execute((ctx) => run(index + 1, fn, ctx), options);
+    // `outer` settles last, as if it were a policy outside `from`.
+    const call = new FusedCall(run, outer === undefined ? from : from - 1, fn as Fn<unknown>);
+    const { stages } = call;
+    if (outer !== undefined) stages.push(outer);
+    let ctx = options;
+    for (let i = from; i < to; i++) {
+      const stage = (list[i] as Policy & FusablePolicy)[FUSE](ctx);
+      if (stage instanceof Refusal) {
+        call.ok = false;
+        call.result = stage.error;
+        call.start();
+        try {
+          return Promise.resolve(call.unwind() as T);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+      stages.push(stage);
+      ctx = stage.ctx;
+    }
+    call.start();
+    const inside = to === count ? invoke(fn, ctx as Context) : run(to, fn, ctx);
+    return inside.then(call.onValue, call.onError) as Promise<T>;
   };
 
-  return {
+  const run: Run = <T>(
+    index: number,
+    fn: Fn<T>,
+    options: ExecuteOptions | Context | undefined,
+    outer?: Settler,
+  ): Promise<T> => {
+    // Past the innermost policy: a retry innermost in a fused call runs `fn` itself again.
+    if (index === count) return invoke(fn, options as Context);
+    const end = fusedEnd[index] as number;
+    if (end > index + 1 && callerSignal(options) === undefined) return fused(index, end, fn, options, outer);
+    const policy = list[index] as Policy;
+    const inner = index === count - 1 ? fn : (ctx: Context) => run(index + 1, fn, ctx);
+    if (outer === undefined) return policy.execute(inner, options);
+    return executeWith(policy, inner, options, outer);
+  };
+
+  const composed: PipelinePolicy & WithSettler = {
     name,
     policies: list,
-    execute<T>(fn: (ctx: Context) => Promise<T> | T, options?: ExecuteOptions): Promise<T> {
+    execute<T>(fn: Fn<T>, options?: ExecuteOptions): Promise<T> {
       if (count === 0) return invoke(fn, toContext(options));
       return run(0, fn, options);
     },
+    [WITH]<T>(fn: Fn<T>, options: ExecuteOptions | undefined, outer: Settler): Promise<T> {
+      if (count === 0) return settleAfter(invoke(fn, toContext(options)), fn, outer);
+      return run(0, fn, options, outer);
+    },
   };
+  return composed;
+}
+
+/** `outer` settled with the outcome of `promise`, in one `then`. */
+function settleAfter<T>(promise: Promise<T>, fn: Fn<T>, outer: Settler): Promise<T> {
+  const call = new FusedCall(noRun, 0, fn as Fn<unknown>);
+  call.stages.push(outer);
+  call.start();
+  return promise.then(call.onValue, call.onError) as Promise<T>;
+}
+
+/** The `run` of a call whose only stage is an outer settler, which never runs anything again. */
+const noRun: Run = () => Promise.reject(new Error('@palisade/core: nothing to run again'));
+
+/**
+ * @internal Runs `fn` under `policy`, then settles `outer` with its outcome (which `outer` may
+ * change) before the returned promise settles: an adapter's own end of the call (the fetch
+ * adapter's, which turns a final retryable status back into its Response), run in a pipeline's
+ * single `then` when the pipeline runs fused, rather than in one more of its own.
+ */
+export function executeWith<T>(
+  policy: Policy,
+  fn: Fn<T>,
+  options: ExecuteOptions | undefined,
+  outer: Settler,
+): Promise<T> {
+  const own = (policy as Partial<WithSettler>)[WITH];
+  let promise: Promise<T>;
+  try {
+    if (own !== undefined) return own.call(policy, fn, options, outer) as Promise<T>;
+    promise = policy.execute(fn, options);
+  } catch (error) {
+    // A policy that threw instead of rejecting: `outer` still ends the call.
+    promise = Promise.reject(error);
+  }
+  return settleAfter(promise, fn, outer);
 }

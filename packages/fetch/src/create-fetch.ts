@@ -3,8 +3,11 @@ import {
   type Context,
   DEADLINE_HEADER,
   type ExecuteOptions,
+  type FusedOutcome,
   type Policy,
+  type Settler,
   MAX_TIMER_DELAY_MS,
+  executeWith,
   formatDeadlineHeader,
   isPolicyContext,
 } from '@palisade/core';
@@ -37,7 +40,7 @@ const discard = (response: Response): void => {
  * {@link HttpStatusError} for the policies, and keeps the latest such response (the one to return
  * if the pipeline ends on it) while cancelling the body of every other.
  */
-class FetchCall {
+class FetchCall implements Settler {
   readonly req: PreparedRequest;
   readonly shared: Shared;
   /** The latest response that failed with a retryable status, body unread. */
@@ -64,14 +67,13 @@ class FetchCall {
    */
   send(ctx: Context): Promise<Response> {
     try {
-      const sent = this.#send(ctx);
-      // A `fetch` of the caller's own may answer with a thenable (a test double, another realm).
-      return (sent instanceof Promise ? sent : Promise.resolve(sent)).then(this.#received);
+      return this.#send(ctx);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
+  /** Sends one attempt; the promise settles once its response has been through `received`. */
   #send(ctx: Context): Promise<Response> {
     const { req, shared } = this;
     const fetchFn = shared.fetch ?? fetch;
@@ -95,7 +97,7 @@ class FetchCall {
       if (base !== undefined && isPolicyContext(ctx)) {
         const dispatcher = new AttemptDispatcher(base, ctx, header);
         const init = attemptInit(req, signal === undefined ? undefined : attemptSignal(signal), undefined, dispatcher);
-        return dispatcher.send(fetchFn, req.input, init);
+        return dispatcher.send(fetchFn, req.input, init, this.#received);
       }
       const own = ctx.signal;
       if (signal === undefined) signal = own;
@@ -106,7 +108,9 @@ class FetchCall {
         signal = joint.signal;
       }
     }
-    return fetchFn(req.input, attemptInit(req, signal, header));
+    const sent = fetchFn(req.input, attemptInit(req, signal, header));
+    // A `fetch` of the caller's own may answer with a thenable (a test double, another realm).
+    return (sent instanceof Promise ? sent : Promise.resolve(sent)).then(this.#received);
   }
 
   /** An attempt's response: handed on, or (a retryable status) kept and thrown as a failure. */
@@ -124,6 +128,16 @@ class FetchCall {
       throw new HttpStatusError(response, req.method, retryAfterMs);
     }
     return response;
+  }
+
+  /** Ends the call, after every policy: a final retryable status resolves with its Response. */
+  settle(outcome: FusedOutcome): undefined {
+    const response = this.end(outcome.ok ? undefined : outcome.result);
+    if (response !== undefined) {
+      outcome.ok = true;
+      outcome.result = response;
+    }
+    return undefined;
   }
 
   /** Ends the call: the response to return for `error` (when it carries the kept one), cancelling the rest. */
@@ -180,25 +194,10 @@ function run(
   const call = new FetchCall(req, shared, selection.aborts || deadline !== undefined);
   const options: ExecuteOptions = { key: req.host, signal: req.signal, deadline };
   const policy = selection.policy;
-  let pending: Promise<Response>;
-  try {
-    if (deadline === undefined) pending = (policy as Policy).execute(call.attempt, options);
-    else if (policy === undefined) pending = guard.execute(call.attempt, options);
-    else pending = guard.execute((ctx) => policy.execute(call.attempt, ctx), options);
-  } catch (error) {
-    pending = Promise.reject(error);
-  }
-  return pending.then(
-    (response) => {
-      call.end();
-      return response;
-    },
-    (error: unknown) => {
-      const response = call.end(error);
-      if (response !== undefined) return response;
-      throw error;
-    },
-  );
+  // The call ends in the policies' own last `then` (see `settle`), not in one more.
+  if (deadline === undefined) return executeWith(policy as Policy, call.attempt, options, call);
+  if (policy === undefined) return executeWith(guard, call.attempt, options, call);
+  return executeWith(guard, (ctx) => policy.execute(call.attempt, ctx), options, call);
 }
 
 /**

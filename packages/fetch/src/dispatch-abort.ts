@@ -84,6 +84,8 @@ function addHeader(options: DispatchOptions, name: string, value: string): void 
   }
 }
 
+const same = (response: Response): Response => response;
+
 const asError = (reason: unknown): Error =>
   reason instanceof Error ? reason : new DOMException('This operation was aborted', 'AbortError');
 
@@ -142,11 +144,26 @@ export class AttemptDispatcher implements Dispatcher {
     if (this.#aborted) abort(asError(this.#ctx.reason));
   }
 
-  /** Sends the attempt: `fetchFn(input, init)`, `init` naming this dispatcher; rejects at once on abort. */
-  send(fetchFn: typeof fetch, input: RequestInfo | URL, init: RequestInit | undefined): Promise<Response> {
+  /**
+   * Sends the attempt: `fetchFn(input, init)`, `init` naming this dispatcher; rejects at once on
+   * abort. The response goes through `received` on the way (what it returns or throws settles the
+   * attempt): in the same reaction, not in a `then` of its own.
+   */
+  send(
+    fetchFn: typeof fetch,
+    input: RequestInfo | URL,
+    init: RequestInit | undefined,
+    received: (response: Response) => Response = same,
+  ): Promise<Response> {
     const sent = new Promise<Response>((resolve, reject) => {
       this.#reject = reject;
-      fetchFn(input, init).then(resolve, reject);
+      fetchFn(input, init).then((response) => {
+        try {
+          resolve(received(response));
+        } catch (error) {
+          reject(error);
+        }
+      }, reject);
     });
     onContextAbort(this.#ctx, this);
     return sent;

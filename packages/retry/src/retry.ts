@@ -1,5 +1,9 @@
 import {
   type ExecuteOptions,
+  FUSE,
+  type FusablePolicy,
+  type FusedOutcome,
+  type FusedStage,
   type Policy,
   type PolicyContext,
   abortReason,
@@ -9,6 +13,7 @@ import {
   isPolicyContext,
   offAbort,
   onAbort,
+  Refusal,
 } from '@palisade/core';
 import { type Attempt, type Fn, failedAttempt, runAttempt, succeededAttempt } from './attempt.js';
 import type { Backoff, BackoffFunction } from './backoff.js';
@@ -164,6 +169,47 @@ function recover<T>(
 // every variable either handler might need. (Closures written inline: a named one would cost a
 // `name` definition per call under esbuild's keepNames, as in tsx and vitest.)
 
+/** Judges a successful attempt 1 (in its Context), then disposes of the Context. */
+function judgeValue<T>(
+  p: NormalizedRetryOptions,
+  options: ExecuteOptions | undefined,
+  ctx: PolicyContext,
+  value: T,
+): Attempt<T> {
+  try {
+    return succeededAttempt(p, options, ctx, value);
+  } finally {
+    ctx.dispose();
+  }
+}
+
+/**
+ * Retry's part of a fused pipeline's call (no caller signal): attempt 1 as {@link judged} handles
+ * it, with the policies inside retry run again for the attempts that follow.
+ */
+class RetryStage<T> implements FusedStage {
+  constructor(
+    readonly p: NormalizedRetryOptions,
+    readonly options: ExecuteOptions | undefined,
+    readonly ctx: PolicyContext,
+    readonly start: number,
+    readonly lean: boolean,
+  ) {}
+
+  settle(outcome: FusedOutcome): Promise<unknown> | undefined {
+    const { p, options, ctx, start } = this;
+    if (!outcome.ok) return recover(p, outcome.inner() as Fn<T>, options, ctx, outcome.result, start);
+    if (this.lean) {
+      ctx.dispose();
+      return undefined;
+    }
+    const first = judgeValue(p, options, ctx, outcome.result as T);
+    if (first.retry) return retrying(p, outcome.inner() as Fn<T>, options, first, start);
+    outcome.result = settle(p, options, first, start);
+    return undefined;
+  }
+}
+
 /** Attempt 1 when success needs nothing done: only a failure is looked at. */
 function onFailure<T>(
   p: NormalizedRetryOptions,
@@ -187,12 +233,7 @@ function judged<T>(
 ): Promise<T> {
   const call = promise.then(
     (value) => {
-      let first: Attempt<T>;
-      try {
-        first = succeededAttempt(p, options, ctx, value);
-      } finally {
-        ctx.dispose();
-      }
+      const first = judgeValue(p, options, ctx, value);
       if (first.retry) return retrying(p, fn, options, first, start);
       return settle(p, options, first, start);
     },
@@ -224,11 +265,17 @@ export function retry(options?: RetryOptions): RetryPolicy {
   /** Nothing to do when attempt 1 succeeds: no event, no value check. */
   const lean = emit === undefined && !p.checkValues;
 
-  return {
+  const policy: RetryPolicy & FusablePolicy = {
     name: p.name,
     maxAttempts: p.maxAttempts,
     backoff: p.backoff,
     budget,
+    [FUSE](executeOptions: ExecuteOptions | undefined): RetryStage<unknown> | Refusal {
+      if (executeOptions !== undefined && isAborted(executeOptions)) return new Refusal(abortReason(executeOptions));
+      if (budget !== undefined) budget.deposit();
+      const start = emit === undefined ? 0 : clock.now();
+      return new RetryStage(p, executeOptions, createContext(executeOptions, 1), start, lean);
+    },
     execute<T>(fn: Fn<T>, executeOptions?: ExecuteOptions): Promise<T> {
       if (executeOptions !== undefined && isAborted(executeOptions)) return Promise.reject(abortReason(executeOptions));
       if (budget !== undefined) budget.deposit();
@@ -251,4 +298,5 @@ export function retry(options?: RetryOptions): RetryPolicy {
       return judged(p, fn, executeOptions, ctx, promise, start);
     },
   };
+  return policy;
 }

@@ -3,10 +3,15 @@ import {
   type Context,
   DeadlineExceededError,
   type ExecuteOptions,
+  FUSE,
+  type FusablePolicy,
+  type FusedOutcome,
+  type FusedStage,
   type Policy,
   type PolicyContext,
   type QueuedTimer,
   type TimerQueue,
+  Refusal,
   TimeoutError,
   abortReason,
   callerSignal,
@@ -39,7 +44,7 @@ export interface TimeoutPolicy extends Policy {
  * `fn`'s outcome — no closure for the timer or the signal, no AbortController (unless `fn` reads
  * `ctx.signal`), no runtime timer.
  */
-class TimeoutCall {
+class TimeoutCall implements FusedStage {
   readonly ctx: PolicyContext;
   readonly policy: NormalizedTimeoutOptions;
   readonly queue: TimerQueue;
@@ -72,6 +77,13 @@ class TimeoutCall {
     this.ctx.abort(reason);
     this.finish();
     this.reject?.(reason);
+  }
+
+  /** Its part of a fused pipeline's call (cooperative, no caller signal): as {@link cooperative}. */
+  settle(outcome: FusedOutcome): undefined {
+    this.finish();
+    if (!outcome.ok && this.error !== undefined) outcome.result = this.error;
+    return undefined;
   }
 
   finish(): void {
@@ -152,36 +164,46 @@ export function timeout(options?: TimeoutOptions): TimeoutPolicy {
   const { clock, strategy } = policy;
   const q = timerQueue(clock, policy.ms);
 
-  return {
+  /** Admits a call: its state with the timer started, or why it ends at once. */
+  const begin = (executeOptions: ExecuteOptions | undefined): TimeoutCall | Refusal => {
+    if (isAborted(executeOptions)) return new Refusal(abortReason(executeOptions));
+    const now = clock.now();
+    let ms = policy.ms;
+    let byDeadline = false;
+    const incoming = executeOptions?.deadline;
+    if (incoming !== undefined) {
+      const left = incoming - now;
+      if (left <= 0) {
+        if (policy.emit) policy.emit({ type: 'timeout', key: executeOptions?.key, timeoutMs: 0, deadline: true });
+        return new Refusal(new DeadlineExceededError(incoming, { policy: 'timeout' }));
+      }
+      if (left < ms) {
+        ms = left;
+        byDeadline = true;
+      }
+    }
+    const ctx = createContext(executeOptions);
+    ctx.deadline = now + ms;
+    const call = new TimeoutCall(ctx, policy, q, ms, byDeadline);
+    if (byDeadline) call.cancelTimer = startTimer(clock, ms, () => onTimeout(call), true);
+    else call.timer = q.add(onTimeout, call, now);
+    return call;
+  };
+
+  const timeoutPolicy: TimeoutPolicy & Partial<FusablePolicy> = {
     name: policy.name,
     ms: policy.ms,
     strategy,
     execute<T>(fn: (ctx: Context) => Promise<T> | T, executeOptions?: ExecuteOptions): Promise<T> {
-      if (isAborted(executeOptions)) return Promise.reject(abortReason(executeOptions));
-      const now = clock.now();
-      let ms = policy.ms;
-      let byDeadline = false;
-      const incoming = executeOptions?.deadline;
-      if (incoming !== undefined) {
-        const left = incoming - now;
-        if (left <= 0) {
-          if (policy.emit) policy.emit({ type: 'timeout', key: executeOptions?.key, timeoutMs: 0, deadline: true });
-          return Promise.reject(new DeadlineExceededError(incoming, { policy: 'timeout' }));
-        }
-        if (left < ms) {
-          ms = left;
-          byDeadline = true;
-        }
-      }
-      const ctx = createContext(executeOptions);
-      ctx.deadline = now + ms;
-      const call = new TimeoutCall(ctx, policy, q, ms, byDeadline);
-      if (byDeadline) call.cancelTimer = startTimer(clock, ms, () => onTimeout(call), true);
-      else call.timer = q.add(onTimeout, call, now);
+      const call = begin(executeOptions);
+      if (call instanceof Refusal) return Promise.reject(call.error);
       const caller = callerSignal(executeOptions);
       if (caller === undefined && strategy === 'cooperative') return cooperative(fn, call);
       call.caller = caller;
       return raced(fn, call);
     },
   };
+  // An aggressive timeout races the work, which a fused pipeline's one promise cannot.
+  if (strategy === 'cooperative') timeoutPolicy[FUSE] = begin;
+  return timeoutPolicy;
 }

@@ -1,0 +1,67 @@
+import type { Context, ExecuteOptions } from './policy.js';
+
+/**
+ * @internal How {@link pipeline} runs several palisade policies as one: not public API, and free to
+ * change with any release.
+ *
+ * Layered, each policy of a pipeline wraps the next one's promise in one of its own: per policy and
+ * per call, a promise, its reaction, a microtask, two closures and (with a `Response` or any
+ * object) a lookup of `then` on the value it is resolved with. For `createFetch` with timeout,
+ * retry and breaker that was ~4% of a whole `fetch` request's instructions. A fusable policy
+ * instead splits its call in two synchronous halves, which the pipeline runs around a single
+ * `then` on the innermost promise:
+ *
+ * - `[FUSE](options)`, outermost first: admit the call (or refuse it) and return its
+ *   {@link FusedStage}, whose `ctx` is what the next policy inward is given;
+ * - `stage.settle(outcome)`, innermost first, once the work inside has settled: record the
+ *   outcome, and either change it in place (a timeout's error replacing an abort's) or hand back a
+ *   promise that goes on with the call (a retry's next attempts), which the stages outside then
+ *   wait for.
+ *
+ * A policy offers `[FUSE]` only where its layered `execute` would not race the caller: the pipeline
+ * fuses only calls without a caller signal, and an `'aggressive'` timeout has no `[FUSE]`.
+ */
+export const FUSE: unique symbol = Symbol('palisade.fuse');
+
+/** @internal The outcome of the work inside a stage, as a fused pipeline hands it outward. */
+export interface FusedOutcome {
+  /** Whether it succeeded: `result` is then its value, else the error. */
+  ok: boolean;
+  result: unknown;
+  /**
+   * The work inside the stage being settled, as a function to run again (the policies inside it
+   * around `fn`): what a retry runs its next attempts with. Made on demand.
+   */
+  inner(): (ctx: Context) => Promise<unknown>;
+}
+
+/** @internal What settles with a fused call's outcome: a policy's stage, or an adapter's (see {@link executeWith}). */
+export interface Settler {
+  /**
+   * Called once, when the work inside has settled. Records it, may change `outcome` in place, or
+   * returns a promise of the call's continuation (which settles the policy itself, as its layered
+   * `execute` would); errors thrown here become the outcome.
+   */
+  settle(outcome: FusedOutcome): Promise<unknown> | undefined;
+}
+
+/** @internal One policy's part of one fused call. */
+export interface FusedStage extends Settler {
+  /** The Context to hand inward (the policy's own, or the one it was given). */
+  readonly ctx: Context;
+}
+
+/** @internal A call a policy refused at once (open breaker, past deadline, aborted). */
+export class Refusal {
+  constructor(readonly error: unknown) {}
+}
+
+/** @internal A policy that can run fused inside a pipeline (see {@link FUSE}). */
+export interface FusablePolicy {
+  [FUSE](options: ExecuteOptions | Context | undefined): FusedStage | Refusal;
+}
+
+/** @internal Whether `policy` offers the fused protocol. */
+export function isFusable(policy: object): policy is FusablePolicy {
+  return typeof (policy as Partial<FusablePolicy>)[FUSE] === 'function';
+}

@@ -1,0 +1,223 @@
+// A pipeline of fusable policies (cooperative timeout, retry, circuit breaker) runs a call without a
+// caller signal around one promise; with a signal, layered, each policy around the next. Users
+// must not be able to tell the two apart except by speed: same outcome, same events, same state.
+import { bulkhead } from '@palisade/bulkhead';
+import { circuitBreaker } from '@palisade/circuit-breaker';
+import { type RetryOutcome, retry } from '@palisade/retry';
+import { timeout } from '@palisade/timeout';
+import { describe, expect, it } from 'vitest';
+import { BrokenCircuitError, TimeoutError } from '../src/errors.js';
+import type { ResilienceEvent } from '../src/events.js';
+import { isFusable } from '../src/fuse.js';
+import { pipeline } from '../src/pipeline.js';
+import type { Context, ExecuteOptions } from '../src/policy.js';
+import { FakeClock } from '../src/testing/index.js';
+
+class Transient extends Error {
+  override name = 'Transient';
+}
+
+interface Scenario {
+  name: string;
+  /** What attempt `n` (1-based) does, given the clock. */
+  attempt: (n: number, ctx: Context, clock: FakeClock) => Promise<string> | string;
+  /** Calls made one after another (a breaker's window fills across them). */
+  calls?: number;
+  retryValues?: boolean;
+}
+
+const wait = (clock: FakeClock, ms: number, value: string, signal?: AbortSignal) =>
+  clock.sleep(ms, signal).then(() => value);
+
+const SCENARIOS: Scenario[] = [
+  { name: 'succeeds at once', attempt: () => Promise.resolve('ok') },
+  { name: 'succeeds synchronously', attempt: () => 'ok' },
+  {
+    name: 'fails twice, then succeeds',
+    attempt: (n) => (n < 3 ? Promise.reject(new Transient(`attempt ${n}`)) : Promise.resolve('ok')),
+  },
+  {
+    name: 'throws synchronously, then succeeds',
+    attempt: (n) => {
+      if (n === 1) throw new Transient('sync');
+      return 'ok';
+    },
+  },
+  { name: 'always fails', attempt: (n) => Promise.reject(new Transient(`attempt ${n}`)) },
+  {
+    name: 'outlasts the timeout, cooperatively ending on its signal',
+    attempt: (_n, ctx, clock) => wait(clock, 5_000, 'late', ctx.signal),
+  },
+  { name: 'outlasts the timeout, ignoring its signal', attempt: (_n, _ctx, clock) => wait(clock, 5_000, 'late') },
+  { name: 'returns a value retryOn retries', attempt: (n) => (n < 3 ? 'busy' : 'ok'), retryValues: true },
+  {
+    name: 'fails until the breaker opens, then is refused',
+    attempt: (n) => Promise.reject(new Transient(`attempt ${n}`)),
+    calls: 4,
+  },
+];
+
+/** Runs a scenario through timeout(retry(breaker(fn))), with or without a caller signal. */
+async function play(scenario: Scenario, withSignal: boolean) {
+  const clock = new FakeClock();
+  const events: string[] = [];
+  const onEvent = (e: ResilienceEvent) => {
+    const detail = 'attempt' in e ? ` #${e.attempt}` : '';
+    const error = 'error' in e && e.error instanceof Error ? ` ${e.error.name}: ${e.error.message}` : '';
+    events.push(`${clock.now()} ${e.policy} ${e.type}${detail}${error}`);
+  };
+  const breaker = circuitBreaker({ clock, onEvent, minimumCalls: 4, failureRateThreshold: 0.5, openMs: 60_000 });
+  const p = pipeline(
+    timeout({ ms: 1_000, clock, onEvent }),
+    retry({
+      clock,
+      onEvent,
+      maxAttempts: 3,
+      budget: false,
+      backoff: () => 100,
+      ...(scenario.retryValues ? { retryOn: (o: RetryOutcome) => 'value' in o && o.value === 'busy' } : {}),
+    }),
+    breaker,
+  );
+  const outcomes: string[] = [];
+  for (let call = 0; call < (scenario.calls ?? 1); call++) {
+    let n = 0;
+    const options: ExecuteOptions = withSignal ? { signal: new AbortController().signal, key: 'k' } : { key: 'k' };
+    const keys: (string | undefined)[] = [];
+    const settled = p
+      .execute((ctx) => {
+        keys.push(ctx.key);
+        return scenario.attempt(++n, ctx, clock);
+      }, options)
+      .then(
+        (value) => `value ${value}`,
+        (error: Error) => `error ${error.name}: ${error.message}`,
+      );
+    await clock.runAll();
+    outcomes.push(`${await settled} after ${n} attempt(s), keys ${keys.join(',')}`);
+  }
+  return { outcomes, events, breaker: breaker.stats(), pending: clock.pending };
+}
+
+describe('pipeline(timeout, retry, circuitBreaker) fused', () => {
+  it('offers the fused protocol on the policies that can run fused, and not on an aggressive timeout', () => {
+    expect(isFusable(timeout({ ms: 10 }))).toBe(true);
+    expect(isFusable(retry())).toBe(true);
+    expect(isFusable(circuitBreaker())).toBe(true);
+    expect(isFusable(timeout({ ms: 10, strategy: 'aggressive' }))).toBe(false);
+    expect(isFusable(bulkhead({ maxConcurrent: 1 }))).toBe(false);
+  });
+
+  it.each(SCENARIOS)('$name: the same outcome, events and breaker state as layered', async (scenario) => {
+    const fused = await play(scenario, false);
+    const layered = await play(scenario, true);
+    expect(fused).toEqual(layered);
+    expect(fused.outcomes.length).toBe(scenario.calls ?? 1);
+  });
+
+  it('the scenarios end as intended (so that the comparison above compares something)', async () => {
+    const [once, , flaky, , failing, cooperative, ignoring, values, opening] = await Promise.all(
+      SCENARIOS.map((s) => play(s, false)),
+    );
+    expect(once?.outcomes).toEqual(['value ok after 1 attempt(s), keys k']);
+    expect(flaky?.outcomes).toEqual(['value ok after 3 attempt(s), keys k,k,k']);
+    expect(failing?.outcomes).toEqual(['error Transient: attempt 3 after 3 attempt(s), keys k,k,k']);
+    expect(cooperative?.outcomes[0]).toMatch(/^error TimeoutError: .* after 1 attempt/);
+    // A timeout that fired wins over a late value only when the work fails: cooperative.
+    expect(ignoring?.outcomes).toEqual(['value late after 1 attempt(s), keys k']);
+    expect(values?.outcomes).toEqual(['value ok after 3 attempt(s), keys k,k,k']);
+    expect(opening?.outcomes[3]).toMatch(/^error BrokenCircuitError: .* after 0 attempt/);
+    expect(opening?.events.filter((e) => e.includes('circuit.'))).not.toHaveLength(0);
+  });
+
+  it('resolves the pipeline with the value once: one lookup of `then` on it, not one per policy', async () => {
+    // Every promise resolved with an object looks up its `then`: layered, each policy's promise
+    // does; fused, only the pipeline's. (On `fetch`, the value is a Response: ~270 instructions each.)
+    let lookups = 0;
+    const value = {
+      // biome-ignore lint/suspicious/noThenProperty: a getter that counts the lookups, never a thenable
+      get then() {
+        lookups++;
+        return undefined;
+      },
+    };
+    const p = pipeline(timeout({ ms: 1_000 }), retry(), circuitBreaker());
+    const ready = Promise.resolve().then(() => value);
+    await ready;
+    lookups = 0;
+    expect(await p.execute(() => ready)).toBe(value);
+    const fused = lookups;
+    lookups = 0;
+    expect(await p.execute(() => ready, { signal: new AbortController().signal })).toBe(value);
+    const layered = lookups;
+    expect(fused).toBe(1);
+    expect(layered).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a refusal inside settles the stages outside it: the timeout entered before it never fires', async () => {
+    const clock = new FakeClock();
+    const events: ResilienceEvent[] = [];
+    const breaker = circuitBreaker({ clock });
+    const p = pipeline(timeout({ ms: 1_000, clock, onEvent: (e) => events.push(e) }), retry({ clock }), breaker);
+    const hold = breaker.isolate();
+    let seen: Context | undefined;
+    const error = await p.execute((ctx) => (seen = ctx)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BrokenCircuitError);
+    expect(seen).toBeUndefined();
+    await clock.advance(5_000);
+    expect(events.filter((e) => e.type === 'timeout')).toEqual([]);
+    hold.dispose();
+    expect(await p.execute(() => 'back')).toBe('back');
+  });
+
+  it('a timeout that fires during a fused call aborts the attempt and rejects with TimeoutError', async () => {
+    const clock = new FakeClock();
+    const p = pipeline(timeout({ ms: 100, clock }), retry({ clock }), circuitBreaker({ clock }));
+    let signal: AbortSignal | undefined;
+    const settled = p.execute((ctx) => {
+      signal = ctx.signal;
+      return clock.sleep(1_000, ctx.signal);
+    });
+    const caught = settled.catch((e: unknown) => e);
+    await clock.advance(100);
+    expect(signal?.aborted).toBe(true);
+    expect(await caught).toBeInstanceOf(TimeoutError);
+  });
+
+  it('fuses the neighbours of a policy that cannot be fused, which still runs layered between them', async () => {
+    const clock = new FakeClock();
+    const gate = bulkhead({ maxConcurrent: 1, maxQueue: 0 });
+    const breaker = circuitBreaker({ clock, minimumCalls: 2 });
+    const p = pipeline(timeout({ ms: 1_000, clock }), retry({ clock, budget: false, backoff: () => 0 }), gate, breaker);
+    let n = 0;
+    const value = await p.execute(() => {
+      expect(gate.executing).toBe(1);
+      return ++n < 2 ? Promise.reject(new Transient('once')) : 'ok';
+    });
+    expect(value).toBe('ok');
+    expect(n).toBe(2);
+    expect(gate.executing).toBe(0);
+    expect(breaker.stats()).toMatchObject({ calls: 2, failures: 1 });
+  });
+
+  it('hands a retry its inner policies again: the breaker inside sees every attempt', async () => {
+    const clock = new FakeClock();
+    const events: string[] = [];
+    const breaker = circuitBreaker({ clock, onEvent: (e) => events.push(`${e.policy} ${e.type}`) });
+    const p = pipeline(retry({ clock, budget: false, maxAttempts: 4, backoff: () => 0 }), breaker);
+    let n = 0;
+    const attempts: number[] = [];
+    const value = await p.execute((ctx) => {
+      attempts.push(ctx.attempt);
+      return ++n < 4 ? Promise.reject(new Transient(`#${n}`)) : 'ok';
+    });
+    expect(value).toBe('ok');
+    expect(attempts).toEqual([1, 2, 3, 4]);
+    expect(events).toEqual([
+      'circuit-breaker failure',
+      'circuit-breaker failure',
+      'circuit-breaker failure',
+      'circuit-breaker success',
+    ]);
+  });
+});
