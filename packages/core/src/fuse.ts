@@ -18,8 +18,11 @@ import type { Context, ExecuteOptions } from './policy.js';
  *   promise that goes on with the call (a retry's next attempts), which the stages outside then
  *   wait for.
  *
- * A policy offers `[FUSE]` only where its layered `execute` would not race the caller: the pipeline
- * fuses only calls without a caller signal, and an `'aggressive'` timeout has no `[FUSE]`.
+ * With a caller signal, the pipeline races it once for all the stages, where layered each policy
+ * does: when it aborts, the call rejects at once with its reason, and the stages not yet settled
+ * are settled then with that reason as the outcome (as layered, where each policy's promise rejects
+ * with it), the work's own late outcome ignored. An `'aggressive'` timeout, which races its own
+ * timer, has no `[FUSE]`.
  */
 export const FUSE: unique symbol = Symbol('palisade.fuse');
 
@@ -28,6 +31,11 @@ export interface FusedOutcome {
   /** Whether it succeeded: `result` is then its value, else the error. */
   ok: boolean;
   result: unknown;
+  /**
+   * The caller's signal aborted: `result` is its reason, and the work inside was left running.
+   * (A timeout aborts its own Context with it then, as its layered `execute` does.)
+   */
+  readonly aborted: boolean;
   /**
    * The work inside the stage being settled, as a function to run again (the policies inside it
    * around `fn`): what a retry runs its next attempts with. Made on demand.

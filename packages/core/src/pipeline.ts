@@ -2,7 +2,7 @@ import { describe } from './duration.js';
 import { FUSE, type FusablePolicy, type FusedOutcome, Refusal, type Settler, isFusable } from './fuse.js';
 import { invoke } from './noop.js';
 import type { Context, ExecuteOptions, Policy } from './policy.js';
-import { callerSignal, toContext } from './signal.js';
+import { callerSignal, offAbort, onAbort, toContext } from './signal.js';
 
 /** A {@link Policy} made of others; `policies` lists them outermost first. */
 export interface PipelinePolicy extends Policy {
@@ -31,6 +31,7 @@ interface WithSettler {
 class FusedCall implements FusedOutcome {
   ok = true;
   result: unknown = undefined;
+  aborted = false;
   /** Stages entered, outermost first. */
   readonly stages: Settler[] = [];
   /** Position in `stages` of the next stage to settle. */
@@ -40,12 +41,16 @@ class FusedCall implements FusedOutcome {
   readonly #run: Run;
   readonly #from: number;
   readonly #fn: Fn<unknown>;
+  /** The caller aborted, and the stages were settled then: what comes in late is ignored. */
+  #cut = false;
   readonly onValue = (value: unknown): unknown => {
+    if (this.#cut) return undefined;
     this.ok = true;
     this.result = value;
     return this.unwind();
   };
   readonly onError = (error: unknown): unknown => {
+    if (this.#cut) return undefined;
     this.ok = false;
     this.result = error;
     return this.unwind();
@@ -55,6 +60,69 @@ class FusedCall implements FusedOutcome {
     this.#run = run;
     this.#from = from;
     this.#fn = fn;
+  }
+
+  /** The caller's signal, while the call races it. */
+  #caller: AbortSignal | undefined = undefined;
+  #reject: ((reason: unknown) => void) | undefined = undefined;
+
+  /**
+   * Runs the work inside (`send`) racing the caller's signal: one listener for every stage, where
+   * layered each policy adds its own. Abort rejects at once and abandons the stages still waiting.
+   */
+  race<T>(caller: AbortSignal, send: () => Promise<unknown>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#caller = caller;
+      this.#reject = reject;
+      onAbort(caller, this);
+      send()
+        .then(this.onValue, this.onError)
+        .then(
+          (value) => {
+            this.#settled();
+            resolve(value as T);
+          },
+          (error: unknown) => {
+            this.#settled();
+            reject(error);
+          },
+        );
+    });
+  }
+
+  #settled(): void {
+    const caller = this.#caller;
+    if (caller === undefined) return;
+    this.#caller = undefined;
+    offAbort(caller, this);
+  }
+
+  /**
+   * The caller's signal aborted (the listener object of {@link race}): reject now, and settle the
+   * stages still waiting with the abort reason as the outcome, as layered each would see its inner
+   * policy's promise reject with it. What is still running (the work, or a retry between attempts)
+   * ends by itself; its outcome is dropped.
+   */
+  handleEvent(): void {
+    const caller = this.#caller;
+    if (caller === undefined) return;
+    this.#caller = undefined;
+    const reason = caller.reason;
+    this.#reject?.(reason);
+    const rest = new FusedCall(this.#run, this.#from, this.#fn);
+    rest.stages.push(...this.stages.slice(0, this.#level + 1));
+    this.#cut = true;
+    this.#level = -1;
+    rest.ok = false;
+    rest.result = reason;
+    rest.aborted = true;
+    rest.start();
+    try {
+      const next = rest.unwind();
+      if (next instanceof Promise) next.then(undefined, ignore);
+    } catch {
+      // The abort reason, or what a stage made of it: the caller has it already.
+    }
   }
 
   inner(): (ctx: Context) => Promise<unknown> {
@@ -101,9 +169,8 @@ class FusedCall implements FusedOutcome {
  * `pipeline(timeout, retry, breaker)` times the whole retried operation and the breaker sees each
  * attempt. A pipeline is itself a Policy and nests.
  *
- * Neighbouring palisade policies that support it run fused, around a single promise, when the
- * caller passed no signal (see `fuse.ts`): what each policy does, and the events it emits, are the
- * same either way.
+ * Neighbouring palisade policies that support it run fused, around a single promise (see
+ * `fuse.ts`): what each policy does, and the events it emits, are the same either way.
  */
 export function pipeline(...policies: Policy[]): PipelinePolicy {
   policies.forEach((policy, index) => {
@@ -152,8 +219,13 @@ export function pipeline(...policies: Policy[]): PipelinePolicy {
       ctx = stage.ctx;
     }
     call.start();
-    const inside = to === count ? invoke(fn, ctx as Context) : run(to, fn, ctx);
-    return inside.then(call.onValue, call.onError) as Promise<T>;
+    const caller = callerSignal(options);
+    if (caller === undefined) {
+      const inside = to === count ? invoke(fn, ctx as Context) : run(to, fn, ctx);
+      return inside.then(call.onValue, call.onError) as Promise<T>;
+    }
+    const inner = ctx as Context;
+    return call.race<T>(caller, () => (to === count ? invoke(fn, inner) : run(to, fn, inner)));
   };
 
   const run: Run = <T>(
@@ -165,7 +237,7 @@ export function pipeline(...policies: Policy[]): PipelinePolicy {
     // Past the innermost policy: a retry innermost in a fused call runs `fn` itself again.
     if (index === count) return invoke(fn, options as Context);
     const end = fusedEnd[index] as number;
-    if (end > index + 1 && callerSignal(options) === undefined) return fused(index, end, fn, options, outer);
+    if (end > index + 1) return fused(index, end, fn, options, outer);
     const policy = list[index] as Policy;
     const inner = index === count - 1 ? fn : (ctx: Context) => run(index + 1, fn, ctx);
     if (outer === undefined) return policy.execute(inner, options);
@@ -194,6 +266,8 @@ function settleAfter<T>(promise: Promise<T>, fn: Fn<T>, outer: Settler): Promise
   call.start();
   return promise.then(call.onValue, call.onError) as Promise<T>;
 }
+
+const ignore = (): void => {};
 
 /** The `run` of a call whose only stage is an outer settler, which never runs anything again. */
 const noRun: Run = () => Promise.reject(new Error('@palisade/core: nothing to run again'));

@@ -10,8 +10,8 @@ import { BrokenCircuitError, TimeoutError } from '../src/errors.js';
 import type { ResilienceEvent } from '../src/events.js';
 import { isFusable } from '../src/fuse.js';
 import { pipeline } from '../src/pipeline.js';
-import type { Context, ExecuteOptions } from '../src/policy.js';
-import { FakeClock } from '../src/testing/index.js';
+import type { Context, ExecuteOptions, Policy } from '../src/policy.js';
+import { FakeClock, countAbortListeners } from '../src/testing/index.js';
 
 class Transient extends Error {
   override name = 'Transient';
@@ -24,6 +24,8 @@ interface Scenario {
   /** Calls made one after another (a breaker's window fills across them). */
   calls?: number;
   retryValues?: boolean;
+  /** When (clock ms) the caller aborts its signal, if it does. */
+  abortAt?: number;
 }
 
 const wait = (clock: FakeClock, ms: number, value: string, signal?: AbortSignal) =>
@@ -55,10 +57,40 @@ const SCENARIOS: Scenario[] = [
     attempt: (n) => Promise.reject(new Transient(`attempt ${n}`)),
     calls: 4,
   },
+  {
+    name: 'the caller aborts during attempt 1, which ends on its signal',
+    attempt: (_n, ctx, clock) => wait(clock, 5_000, 'late', ctx.signal),
+    abortAt: 50,
+  },
+  {
+    name: 'the caller aborts during attempt 1, which ignores it and succeeds later',
+    attempt: (_n, _ctx, clock) => wait(clock, 500, 'late'),
+    abortAt: 50,
+  },
+  {
+    name: 'the caller aborts during the backoff',
+    attempt: (n) => Promise.reject(new Transient(`attempt ${n}`)),
+    abortAt: 50,
+  },
+  {
+    name: 'the caller aborts during attempt 2',
+    attempt: (n, ctx, clock) =>
+      n === 1 ? Promise.reject(new Transient('attempt 1')) : wait(clock, 5_000, 'late', ctx.signal),
+    abortAt: 150,
+  },
 ];
 
-/** Runs a scenario through timeout(retry(breaker(fn))), with or without a caller signal. */
-async function play(scenario: Scenario, withSignal: boolean) {
+/** The same policy, without the fused protocol: what a pipeline runs layered. */
+const layer = (policy: Policy): Policy => ({
+  name: policy.name,
+  execute: (fn, options) => policy.execute(fn, options),
+});
+
+/**
+ * Runs a scenario through timeout(retry(breaker(fn))), fused or layered, with or without a caller
+ * signal; returns everything a user could observe.
+ */
+async function play(scenario: Scenario, fused: boolean, withSignal: boolean) {
   const clock = new FakeClock();
   const events: string[] = [];
   const onEvent = (e: ResilienceEvent) => {
@@ -67,7 +99,7 @@ async function play(scenario: Scenario, withSignal: boolean) {
     events.push(`${clock.now()} ${e.policy} ${e.type}${detail}${error}`);
   };
   const breaker = circuitBreaker({ clock, onEvent, minimumCalls: 4, failureRateThreshold: 0.5, openMs: 60_000 });
-  const p = pipeline(
+  const policies = [
     timeout({ ms: 1_000, clock, onEvent }),
     retry({
       clock,
@@ -78,11 +110,14 @@ async function play(scenario: Scenario, withSignal: boolean) {
       ...(scenario.retryValues ? { retryOn: (o: RetryOutcome) => 'value' in o && o.value === 'busy' } : {}),
     }),
     breaker,
-  );
+  ];
+  const p = pipeline(...(fused ? policies : policies.map(layer)));
   const outcomes: string[] = [];
   for (let call = 0; call < (scenario.calls ?? 1); call++) {
     let n = 0;
-    const options: ExecuteOptions = withSignal ? { signal: new AbortController().signal, key: 'k' } : { key: 'k' };
+    const controller = new AbortController();
+    if (scenario.abortAt !== undefined) clock.setTimer(scenario.abortAt, () => controller.abort(new Error('gone')));
+    const options: ExecuteOptions = withSignal ? { signal: controller.signal, key: 'k' } : { key: 'k' };
     const keys: (string | undefined)[] = [];
     const settled = p
       .execute((ctx) => {
@@ -90,8 +125,8 @@ async function play(scenario: Scenario, withSignal: boolean) {
         return scenario.attempt(++n, ctx, clock);
       }, options)
       .then(
-        (value) => `value ${value}`,
-        (error: Error) => `error ${error.name}: ${error.message}`,
+        (value) => `value ${value} at ${clock.now()}`,
+        (error: Error) => `error ${error.name}: ${error.message} at ${clock.now()}`,
       );
     await clock.runAll();
     outcomes.push(`${await settled} after ${n} attempt(s), keys ${keys.join(',')}`);
@@ -108,26 +143,38 @@ describe('pipeline(timeout, retry, circuitBreaker) fused', () => {
     expect(isFusable(bulkhead({ maxConcurrent: 1 }))).toBe(false);
   });
 
-  it.each(SCENARIOS)('$name: the same outcome, events and breaker state as layered', async (scenario) => {
-    const fused = await play(scenario, false);
-    const layered = await play(scenario, true);
+  const CASES = SCENARIOS.flatMap((scenario) =>
+    (scenario.abortAt === undefined ? [false, true] : [true]).map((withSignal) => ({
+      ...scenario,
+      withSignal,
+      signal: withSignal ? 'with a caller signal' : 'no caller signal',
+    })),
+  );
+  it.each(CASES)('$name, $signal: the same outcome, events and breaker state as layered', async (c) => {
+    const fused = await play(c, true, c.withSignal);
+    const layered = await play(c, false, c.withSignal);
     expect(fused).toEqual(layered);
-    expect(fused.outcomes.length).toBe(scenario.calls ?? 1);
+    expect(fused.outcomes.length).toBe(c.calls ?? 1);
   });
 
   it('the scenarios end as intended (so that the comparison above compares something)', async () => {
-    const [once, , flaky, , failing, cooperative, ignoring, values, opening] = await Promise.all(
-      SCENARIOS.map((s) => play(s, false)),
-    );
-    expect(once?.outcomes).toEqual(['value ok after 1 attempt(s), keys k']);
-    expect(flaky?.outcomes).toEqual(['value ok after 3 attempt(s), keys k,k,k']);
-    expect(failing?.outcomes).toEqual(['error Transient: attempt 3 after 3 attempt(s), keys k,k,k']);
-    expect(cooperative?.outcomes[0]).toMatch(/^error TimeoutError: .* after 1 attempt/);
+    const [once, , flaky, , failing, cooperative, ignoring, values, opening, abort1, ignored, backoff, abort2] =
+      await Promise.all(SCENARIOS.map((s) => play(s, true, s.abortAt !== undefined)));
+    expect(once?.outcomes).toEqual(['value ok at 0 after 1 attempt(s), keys k']);
+    expect(flaky?.outcomes).toEqual(['value ok at 200 after 3 attempt(s), keys k,k,k']);
+    expect(failing?.outcomes).toEqual(['error Transient: attempt 3 at 200 after 3 attempt(s), keys k,k,k']);
+    expect(cooperative?.outcomes[0]).toMatch(/^error TimeoutError: .* at 1000 after 1 attempt/);
     // A timeout that fired wins over a late value only when the work fails: cooperative.
-    expect(ignoring?.outcomes).toEqual(['value late after 1 attempt(s), keys k']);
-    expect(values?.outcomes).toEqual(['value ok after 3 attempt(s), keys k,k,k']);
+    expect(ignoring?.outcomes).toEqual(['value late at 5000 after 1 attempt(s), keys k']);
+    expect(values?.outcomes).toEqual(['value ok at 200 after 3 attempt(s), keys k,k,k']);
     expect(opening?.outcomes[3]).toMatch(/^error BrokenCircuitError: .* after 0 attempt/);
     expect(opening?.events.filter((e) => e.includes('circuit.'))).not.toHaveLength(0);
+    // A caller's abort rejects at once, whatever the attempt does, and is never retried.
+    expect(abort1?.outcomes).toEqual(['error Error: gone at 50 after 1 attempt(s), keys k']);
+    expect(ignored?.outcomes).toEqual(['error Error: gone at 50 after 1 attempt(s), keys k']);
+    expect(ignored?.breaker).toMatchObject({ calls: 0 });
+    expect(backoff?.outcomes).toEqual(['error Error: gone at 50 after 1 attempt(s), keys k']);
+    expect(abort2?.outcomes).toEqual(['error Error: gone at 150 after 2 attempt(s), keys k,k']);
   });
 
   it('resolves the pipeline with the value once: one lookup of `then` on it, not one per policy', async () => {
@@ -141,17 +188,20 @@ describe('pipeline(timeout, retry, circuitBreaker) fused', () => {
         return undefined;
       },
     };
-    const p = pipeline(timeout({ ms: 1_000 }), retry(), circuitBreaker());
+    const policies = [timeout({ ms: 1_000 }), retry(), circuitBreaker()];
     const ready = Promise.resolve().then(() => value);
     await ready;
-    lookups = 0;
-    expect(await p.execute(() => ready)).toBe(value);
-    const fused = lookups;
-    lookups = 0;
-    expect(await p.execute(() => ready, { signal: new AbortController().signal })).toBe(value);
-    const layered = lookups;
-    expect(fused).toBe(1);
-    expect(layered).toBeGreaterThanOrEqual(3);
+    const count = async (p: Policy, options?: ExecuteOptions) => {
+      lookups = 0;
+      expect(await p.execute(() => ready, options)).toBe(value);
+      return lookups;
+    };
+    expect(await count(pipeline(...policies))).toBe(1);
+    expect(await count(pipeline(...policies.map(layer)))).toBe(3);
+    // With a caller signal: the race's own promise, and no more.
+    const signal = new AbortController().signal;
+    expect(await count(pipeline(...policies), { signal })).toBe(2);
+    expect(await count(pipeline(...policies.map(layer)), { signal })).toBeGreaterThan(3);
   });
 
   it('a refusal inside settles the stages outside it: the timeout entered before it never fires', async () => {
@@ -219,5 +269,43 @@ describe('pipeline(timeout, retry, circuitBreaker) fused', () => {
       'circuit-breaker failure',
       'circuit-breaker success',
     ]);
+  });
+  it("a caller's abort frees a half-open breaker's probe slot at once, as layered", async () => {
+    const clock = new FakeClock();
+    const breaker = circuitBreaker({
+      clock,
+      minimumCalls: 2,
+      failureRateThreshold: 0.5,
+      openMs: 1_000,
+      halfOpenMaxCalls: 1,
+    });
+    const p = pipeline(timeout({ ms: 10_000, clock }), retry({ clock, budget: false, backoff: () => 0 }), breaker);
+    await p.execute(() => Promise.reject(new Transient('down'))).catch(() => {});
+    expect(breaker.state).toBe('open');
+    await clock.advance(1_000);
+    const controller = new AbortController();
+    const probe = p.execute(() => new Promise<string>(() => {}), { signal: controller.signal });
+    expect(breaker.stats()).toMatchObject({ state: 'half-open' });
+    controller.abort(new Error('gone'));
+    await expect(probe).rejects.toThrow('gone');
+    // The slot is free: the next call is the probe, and closes the breaker.
+    expect(await p.execute(() => 'up')).toBe('up');
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('leaves no listener on a long-lived caller signal, and answers its abort at once', async () => {
+    const controller = new AbortController();
+    const counts = countAbortListeners(controller.signal);
+    const p = pipeline(timeout({ ms: 10_000 }), retry(), circuitBreaker());
+    for (let i = 0; i < 100; i++) {
+      expect(await p.execute((ctx) => (ctx.signal.aborted ? 'aborted' : 'ok'), { signal: controller.signal })).toBe(
+        'ok',
+      );
+    }
+    expect(counts.removed).toBe(counts.added);
+    const hung = p.execute(() => new Promise<string>(() => {}), { signal: controller.signal });
+    controller.abort(new Error('gone'));
+    await expect(hung).rejects.toThrow('gone');
+    expect(counts.removed).toBe(counts.added);
   });
 });

@@ -79,8 +79,9 @@ class TimeoutCall implements FusedStage {
     this.reject?.(reason);
   }
 
-  /** Its part of a fused pipeline's call (cooperative, no caller signal): as {@link cooperative}. */
+  /** Its part of a fused pipeline's call (cooperative): as {@link cooperative} and {@link raced}. */
   settle(outcome: FusedOutcome): undefined {
+    if (outcome.aborted) this.ctx.abort(outcome.result); // as handleEvent, on the caller's abort
     this.finish();
     if (!outcome.ok && this.error !== undefined) outcome.result = this.error;
     return undefined;
