@@ -26,7 +26,8 @@ interface WithSettler {
 
 /**
  * One fused call of the policies `from` to `to - 1` (see `fuse.ts`): their stages, and the one pair
- * of handlers that settles them all, innermost first, when the work inside settles.
+ * of handlers that settles them all, innermost first, when the work inside settles (and again
+ * after each continuation a stage hands back).
  */
 class FusedCall implements FusedOutcome {
   ok = true;
@@ -68,25 +69,29 @@ class FusedCall implements FusedOutcome {
 
   /**
    * Runs the work inside (`send`) racing the caller's signal: one listener for every stage, where
-   * layered each policy adds its own. Abort rejects at once and abandons the stages still waiting.
+   * layered each policy adds its own. See {@link handleEvent} for the abort.
    */
   race<T>(caller: AbortSignal, send: () => Promise<unknown>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#caller = caller;
       this.#reject = reject;
       onAbort(caller, this);
-      send()
-        .then(this.onValue, this.onError)
-        .then(
-          (value) => {
-            this.#settled();
-            resolve(value as T);
-          },
-          (error: unknown) => {
-            this.#settled();
-            reject(error);
-          },
-        );
+      let inside: Promise<unknown>;
+      try {
+        inside = send();
+      } catch (error) {
+        inside = Promise.reject(error); // a policy inside that threw instead of rejecting
+      }
+      inside.then(this.onValue, this.onError).then(
+        (value) => {
+          this.#settled();
+          resolve(value as T);
+        },
+        (error: unknown) => {
+          this.#settled();
+          reject(error);
+        },
+      );
     });
   }
 
