@@ -64,7 +64,7 @@ const PLAIN: Context = toContext(undefined);
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 
-/** The breaker's part of a fused pipeline's call (no caller signal): as {@link Breaker.execute}. */
+/** The breaker's part of a fused pipeline's call: as {@link Breaker.execute}. */
 class BreakerStage implements FusedStage {
   constructor(
     readonly breaker: Breaker,

@@ -184,8 +184,9 @@ function judgeValue<T>(
 }
 
 /**
- * Retry's part of a fused pipeline's call (no caller signal): attempt 1 as {@link judged} handles
- * it, with the policies inside retry run again for the attempts that follow.
+ * Retry's part of a fused pipeline's call: attempt 1 as {@link judged} handles it, with the
+ * policies inside retry run again for the attempts that follow. (A caller's abort is raced by the
+ * pipeline, once for all its stages.)
  */
 class RetryStage<T> implements FusedStage {
   constructor(
