@@ -6,10 +6,10 @@ import type { Context, ExecuteOptions } from './policy.js';
  *
  * Layered, each policy of a pipeline wraps the next one's promise in one of its own: per policy and
  * per call, a promise, its reaction, a microtask, two closures and (with a `Response` or any
- * object) a lookup of `then` on the value it is resolved with. For `createFetch` with timeout,
- * retry and breaker that was ~4% of a whole `fetch` request's instructions. A fusable policy
- * instead splits its call in two synchronous halves, which the pipeline runs around a single
- * `then` on the innermost promise:
+ * object) a lookup of `then` on the value it is resolved with. A fusable policy instead splits its
+ * call in two synchronous halves, which the pipeline runs around a single `then` on the innermost
+ * promise (timeout + retry + breaker around an always-resolving call: 361 ns against 441 ns
+ * layered, and 1,633 against 2,355 ns with a caller signal; bench/core.ts):
  *
  * - `[FUSE](options)`, outermost first: admit the call (or refuse it) and return its
  *   {@link FusedStage}, whose `ctx` is what the next policy inward is given;
