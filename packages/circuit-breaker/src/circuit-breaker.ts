@@ -66,6 +66,9 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
 
 /** The breaker's part of a fused pipeline's call: as {@link Breaker.execute}. */
 class BreakerStage implements FusedStage {
+  /** The caller aborted first: the outcome, when it comes, counts for nothing. */
+  abandoned = false;
+
   constructor(
     readonly breaker: Breaker,
     readonly s: CircuitState,
@@ -74,8 +77,14 @@ class BreakerStage implements FusedStage {
   ) {}
 
   settle(outcome: FusedOutcome): undefined {
-    this.breaker.outcome(this.s, this.ctx, this.start, outcome.ok, outcome.result);
+    if (!this.abandoned) this.breaker.outcome(this.s, this.ctx, this.start, outcome.ok, outcome.result);
     return undefined;
+  }
+
+  /** As `#race` on the caller's abort: free the probe slot, and ignore the late outcome. */
+  abandon(): void {
+    this.abandoned = true;
+    this.breaker.release(this.s);
   }
 }
 
@@ -209,6 +218,11 @@ class Breaker extends CircuitMachine implements CircuitBreakerPolicy, FusablePol
         },
       );
     });
+  }
+
+  /** @internal A call admitted by `s` ended with no outcome to count: its caller gave up. */
+  release(s: CircuitState): void {
+    this.neither(s);
   }
 
   /** @internal Classifies and times an outcome, emits `success`/`failure`, and counts it. */

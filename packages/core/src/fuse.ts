@@ -20,8 +20,8 @@ import type { Context, ExecuteOptions } from './policy.js';
  *
  * With a caller signal, the pipeline races it once for all the stages, where layered each policy
  * does: when it aborts, the call rejects at once with its reason, and the stages not yet settled
- * are settled then with that reason as the outcome (as layered, where each policy's promise rejects
- * with it), the work's own late outcome ignored. An `'aggressive'` timeout, which races its own
+ * are abandoned (outermost first), then settled with that reason as the outcome (as layered, where
+ * each policy's promise rejects with it), the work's own late outcome ignored. An `'aggressive'` timeout, which races its own
  * timer, has no `[FUSE]`.
  */
 export const FUSE: unique symbol = Symbol('palisade.fuse');
@@ -51,6 +51,12 @@ export interface Settler {
    * `execute` would); errors thrown here become the outcome.
    */
   settle(outcome: FusedOutcome): Promise<unknown> | undefined;
+  /**
+   * The caller's signal aborted while this stage waited: called outermost first, before any stage
+   * is settled (with `outcome.aborted`), as layered each policy's listener on the caller's signal
+   * runs in that order. A timeout aborts its Context here, so the work inside hears of it first.
+   */
+  abandon?(reason: unknown): void;
 }
 
 /** @internal One policy's part of one fused call. */

@@ -46,8 +46,13 @@ class FusedCall implements FusedOutcome {
   readonly #run: Run;
   readonly #from: number;
   readonly #fn: Fn<unknown>;
-  /** The caller aborted, and the stages were settled then: what comes in late is ignored. */
-  #cut = false;
+  /**
+   * The outermost stage this call still settles: 0, until the caller aborts (see
+   * {@link handleEvent}); the stages outside it were settled then.
+   */
+  #floor = 0;
+  /** Whether what is awaited is a stage's continuation (a retry's later attempts), not the work. */
+  #continued = false;
   /** The handlers of the work's promise (and of a continuation's). */
   readonly onValue: (value: unknown) => unknown;
   readonly onError: (error: unknown) => unknown;
@@ -60,13 +65,11 @@ class FusedCall implements FusedOutcome {
     // Assigned here, not as class fields: esbuild's keepNames (tsx, vitest) gives a class field's
     // arrow function a `name` with defineProperty, per instance: ~3x the cost of a fused call.
     this.onValue = (value) => {
-      if (this.#cut) return undefined;
       this.ok = true;
       this.result = value;
       return this.unwind();
     };
     this.onError = (error) => {
-      if (this.#cut) return undefined;
       this.ok = false;
       this.result = error;
       return this.unwind();
@@ -113,10 +116,12 @@ class FusedCall implements FusedOutcome {
   }
 
   /**
-   * The caller's signal aborted (the listener object of {@link race}): reject now, and settle the
-   * stages still waiting with the abort reason as the outcome, as layered each would see its inner
-   * policy's promise reject with it. What is still running (the work, or a retry between attempts)
-   * ends by itself; its outcome is dropped.
+   * The caller's signal aborted (the listener object of {@link race}), as layered, where every
+   * policy races it: the call rejects now; the stages still waiting are abandoned, outermost first;
+   * those outside the innermost one settle now with the abort reason as the outcome, as each would
+   * see its inner policy's promise reject with it. The innermost one, which layered sees the work
+   * itself, still settles with the work's own outcome when it comes; a retry's continuation, if
+   * that is what is awaited, goes on by itself and its outcome is dropped.
    */
   handleEvent(): void {
     const caller = this.#caller;
@@ -125,10 +130,21 @@ class FusedCall implements FusedOutcome {
     const reason = caller.reason;
     this.#reject?.(reason);
     const waiting = this.#level + 1;
-    const rest = new FusedCall(this.#run, this.#from, this.#fn, waiting);
-    for (let level = 0; level < waiting; level++) rest.enter(this.#stages[level] as Settler);
-    this.#cut = true;
-    this.#level = -1;
+    for (let level = 0; level < waiting; level++) {
+      try {
+        (this.#stages[level] as Settler).abandon?.(reason);
+      } catch {
+        // palisade's own bookkeeping: one failing must not keep the others from theirs.
+      }
+    }
+    const now = this.#continued ? waiting : waiting - 1;
+    if (now <= 0) {
+      this.#floor = waiting === 0 ? this.#floor : 0; // settled already, or only the innermost waits
+      return;
+    }
+    this.#floor = now;
+    const rest = new FusedCall(this.#run, this.#from, this.#fn, now);
+    for (let level = 0; level < now; level++) rest.enter(this.#stages[level] as Settler);
     rest.ok = false;
     rest.result = reason;
     rest.aborted = true;
@@ -164,7 +180,8 @@ class FusedCall implements FusedOutcome {
    */
   unwind(): unknown {
     const stages = this.#stages;
-    for (let level = this.#level; level >= 0; level--) {
+    const floor = this.#floor;
+    for (let level = this.#level; level >= floor; level--) {
       this.#index = this.#from + level;
       let next: Promise<unknown> | undefined;
       try {
@@ -176,10 +193,12 @@ class FusedCall implements FusedOutcome {
       }
       if (next !== undefined) {
         this.#level = level - 1;
-        return level === 0 ? next : next.then(this.onValue, this.onError);
+        if (level === floor) return floor === 0 ? next : next.then(undefined, ignore);
+        this.#continued = true;
+        return next.then(this.onValue, this.onError);
       }
     }
-    this.#level = -1;
+    this.#level = floor - 1;
     if (!this.ok) throw this.result;
     return this.result;
   }

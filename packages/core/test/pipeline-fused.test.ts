@@ -5,6 +5,7 @@ import { bulkhead } from '@palisade/bulkhead';
 import { circuitBreaker } from '@palisade/circuit-breaker';
 import { type RetryOutcome, retry } from '@palisade/retry';
 import { timeout } from '@palisade/timeout';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BrokenCircuitError, TimeoutError } from '../src/errors.js';
 import type { ResilienceEvent } from '../src/events.js';
@@ -25,7 +26,15 @@ interface Scenario {
   calls?: number;
   retryValues?: boolean;
   /** When (clock ms) the caller aborts its signal, if it does. */
-  abortAt?: number;
+  abortAt?: number | undefined;
+  /** The timeout outside retry. @default 1_000 */
+  timeoutMs?: number;
+  /** A timeout of each attempt, innermost (inside the breaker), if any. */
+  attemptTimeoutMs?: number | undefined;
+  /** The order of timeout (0), retry (1) and breaker (2), outermost first. @default [0, 1, 2] */
+  order?: readonly number[];
+  /** Where a bulkhead (which never fuses) goes in the pipeline, if anywhere. */
+  bulkheadAt?: number | undefined;
 }
 
 const wait = (clock: FakeClock, ms: number, value: string, signal?: AbortSignal) =>
@@ -68,6 +77,12 @@ const SCENARIOS: Scenario[] = [
     abortAt: 50,
   },
   {
+    name: 'retry innermost: the caller aborts during attempt 1, which ignores it and succeeds later',
+    attempt: (_n, _ctx, clock) => wait(clock, 500, 'late'),
+    abortAt: 50,
+    order: [0, 2, 1],
+  },
+  {
     name: 'the caller aborts during the backoff',
     attempt: (n) => Promise.reject(new Transient(`attempt ${n}`)),
     abortAt: 50,
@@ -99,8 +114,8 @@ async function play(scenario: Scenario, fused: boolean, withSignal: boolean) {
     events.push(`${clock.now()} ${e.policy} ${e.type}${detail}${error}`);
   };
   const breaker = circuitBreaker({ clock, onEvent, minimumCalls: 4, failureRateThreshold: 0.5, openMs: 60_000 });
-  const policies = [
-    timeout({ ms: 1_000, clock, onEvent }),
+  const three: Policy[] = [
+    timeout({ ms: scenario.timeoutMs ?? 1_000, clock, onEvent }),
     retry({
       clock,
       onEvent,
@@ -111,6 +126,13 @@ async function play(scenario: Scenario, fused: boolean, withSignal: boolean) {
     }),
     breaker,
   ];
+  const policies = (scenario.order ?? [0, 1, 2]).map((i) => three[i] as Policy);
+  if (scenario.attemptTimeoutMs !== undefined) {
+    policies.push(timeout({ ms: scenario.attemptTimeoutMs, clock, onEvent, name: 'attempt' }));
+  }
+  if (scenario.bulkheadAt !== undefined) {
+    policies.splice(scenario.bulkheadAt, 0, bulkhead({ maxConcurrent: 1, maxQueue: 0, clock, onEvent }));
+  }
   const p = pipeline(...(fused ? policies : policies.map(layer)));
   const outcomes: string[] = [];
   for (let call = 0; call < (scenario.calls ?? 1); call++) {
@@ -158,8 +180,22 @@ describe('pipeline(timeout, retry, circuitBreaker) fused', () => {
   });
 
   it('the scenarios end as intended (so that the comparison above compares something)', async () => {
-    const [once, , flaky, , failing, cooperative, ignoring, values, opening, abort1, ignored, backoff, abort2] =
-      await Promise.all(SCENARIOS.map((s) => play(s, true, s.abortAt !== undefined)));
+    const [
+      once,
+      ,
+      flaky,
+      ,
+      failing,
+      cooperative,
+      ignoring,
+      values,
+      opening,
+      abort1,
+      ignored,
+      innermost,
+      backoff,
+      abort2,
+    ] = await Promise.all(SCENARIOS.map((s) => play(s, true, s.abortAt !== undefined)));
     expect(once?.outcomes).toEqual(['value ok at 0 after 1 attempt(s), keys k']);
     expect(flaky?.outcomes).toEqual(['value ok at 200 after 3 attempt(s), keys k,k,k']);
     expect(failing?.outcomes).toEqual(['error Transient: attempt 3 at 200 after 3 attempt(s), keys k,k,k']);
@@ -173,6 +209,9 @@ describe('pipeline(timeout, retry, circuitBreaker) fused', () => {
     expect(abort1?.outcomes).toEqual(['error Error: gone at 50 after 1 attempt(s), keys k']);
     expect(ignored?.outcomes).toEqual(['error Error: gone at 50 after 1 attempt(s), keys k']);
     expect(ignored?.breaker).toMatchObject({ calls: 0 });
+    expect(innermost?.outcomes).toEqual(['error Error: gone at 50 after 1 attempt(s), keys k']);
+    // Retry innermost sees the attempt itself: it reports its success when it comes, as layered.
+    expect(innermost?.events).toEqual(['500 retry success #1']);
     expect(backoff?.outcomes).toEqual(['error Error: gone at 50 after 1 attempt(s), keys k']);
     expect(abort2?.outcomes).toEqual(['error Error: gone at 150 after 2 attempt(s), keys k,k']);
   });
@@ -307,5 +346,47 @@ describe('pipeline(timeout, retry, circuitBreaker) fused', () => {
     controller.abort(new Error('gone'));
     await expect(hung).rejects.toThrow('gone');
     expect(counts.removed).toBe(counts.added);
+  });
+  it('any mix of attempts, orders, timeouts, aborts and breaker states: fused and layered cannot be told apart', async () => {
+    const behaviour = fc.record({
+      kind: fc.constantFrom('ok', 'fail', 'throw', 'busy'),
+      delayMs: fc.constantFrom(0, 0, 50, 150, 400, 2_000),
+      honoursSignal: fc.boolean(),
+    });
+    type Behaviour = { kind: 'ok' | 'fail' | 'throw' | 'busy'; delayMs: number; honoursSignal: boolean };
+    const act = (b: Behaviour, n: number): Promise<string> | string => {
+      if (b.kind === 'throw') throw new Transient(`thrown #${n}`);
+      if (b.kind === 'fail') return Promise.reject(new Transient(`failed #${n}`));
+      return b.kind === 'busy' ? 'busy' : `ok #${n}`;
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(behaviour, { minLength: 1, maxLength: 4 }),
+        fc.record({
+          abortAt: fc.option(fc.integer({ min: 0, max: 700 }), { nil: undefined }),
+          withSignal: fc.boolean(),
+          timeoutMs: fc.constantFrom(250, 1_000),
+          attemptTimeoutMs: fc.constantFrom(undefined, 120, 300),
+          retryValues: fc.boolean(),
+          calls: fc.integer({ min: 1, max: 3 }),
+          order: fc.constantFrom([0, 1, 2], [0, 1, 2], [1, 0, 2], [0, 2, 1], [2, 1, 0], [1, 2, 0]),
+          bulkheadAt: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+        }),
+        async (behaviours, settings) => {
+          const { withSignal, ...rest } = settings;
+          const scenario: Scenario = {
+            name: 'generated',
+            ...rest,
+            attempt: (n, ctx, clock) => {
+              const b = behaviours[(n - 1) % behaviours.length] as Behaviour;
+              if (b.delayMs === 0) return act(b, n);
+              return clock.sleep(b.delayMs, b.honoursSignal ? ctx.signal : undefined).then(() => act(b, n));
+            },
+          };
+          expect(await play(scenario, true, withSignal)).toEqual(await play(scenario, false, withSignal));
+        },
+      ),
+      { numRuns: 1_000 },
+    );
   });
 });

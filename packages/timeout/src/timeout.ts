@@ -74,17 +74,27 @@ class TimeoutCall implements FusedStage {
   /** Caller's signal aborted: reject at once with its reason (both strategies). */
   handleEvent(): void {
     const reason = this.caller?.reason;
-    this.ctx.abort(reason);
-    this.finish();
+    this.abandon(reason);
     this.reject?.(reason);
   }
 
   /** Its part of a fused pipeline's call (cooperative): as {@link cooperative} and {@link raced}. */
   settle(outcome: FusedOutcome): undefined {
-    if (outcome.aborted) this.ctx.abort(outcome.result); // as handleEvent, on the caller's abort
+    if (outcome.aborted) {
+      // Abandoned already, as handleEvent: the caller's reason stands, even over a timeout that
+      // fired before it.
+      this.abandon(outcome.result);
+      return undefined;
+    }
     this.finish();
     if (!outcome.ok && this.error !== undefined) outcome.result = this.error;
     return undefined;
+  }
+
+  /** The caller aborted: abort the work inside with its reason and stop the timer. */
+  abandon(reason: unknown): void {
+    this.ctx.abort(reason);
+    this.finish();
   }
 
   finish(): void {
