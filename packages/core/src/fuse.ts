@@ -19,10 +19,11 @@ import type { Context, ExecuteOptions } from './policy.js';
  *   wait for.
  *
  * With a caller signal, the pipeline races it once for all the stages, where layered each policy
- * does: when it aborts, the call rejects at once with its reason, and the stages not yet settled
- * are abandoned (outermost first), then settled with that reason as the outcome (as layered, where
- * each policy's promise rejects with it), the work's own late outcome ignored. An `'aggressive'` timeout, which races its own
- * timer, has no `[FUSE]`.
+ * does: when it aborts, the call rejects at once with its reason; the stages not yet settled are
+ * abandoned, outermost first; those outside the innermost one settle with the reason as the
+ * outcome (as layered, where each policy's inner promise rejects with it), and the innermost one
+ * with the work's own outcome when it comes. An `'aggressive'` timeout, which races its own timer,
+ * has no `[FUSE]`.
  */
 export const FUSE: unique symbol = Symbol('palisade.fuse');
 
