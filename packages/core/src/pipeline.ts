@@ -138,10 +138,7 @@ class FusedCall implements FusedOutcome {
       }
     }
     const now = this.#continued ? waiting : waiting - 1;
-    if (now <= 0) {
-      this.#floor = waiting === 0 ? this.#floor : 0; // settled already, or only the innermost waits
-      return;
-    }
+    if (now <= 0) return; // settled already, or only the innermost waits (and settles as usual)
     this.#floor = now;
     const rest = new FusedCall(this.#run, this.#from, this.#fn, now);
     for (let level = 0; level < now; level++) rest.enter(this.#stages[level] as Settler);
@@ -226,9 +223,8 @@ export function pipeline(...policies: Policy[]): PipelinePolicy {
   /** `fusedEnd[i]`: where the run of fusable policies starting at `i` ends, if it holds two or more. */
   const fusedEnd = list.map(() => 0);
   for (let i = count - 1; i >= 0; i--) {
-    if (!isFusable(list[i] as Policy)) continue;
-    const end = i + 1 < count && (fusedEnd[i + 1] as number) > 0 ? (fusedEnd[i + 1] as number) : i + 1;
-    fusedEnd[i] = end;
+    // A fusable policy's run ends where its inner neighbour's does, or just after it.
+    if (isFusable(list[i] as Policy)) fusedEnd[i] = (fusedEnd[i + 1] ?? 0) || i + 1;
   }
 
   const fused = <T>(
@@ -239,10 +235,8 @@ export function pipeline(...policies: Policy[]): PipelinePolicy {
     outer: Settler | undefined,
   ): Promise<T> => {
     // `outer` settles last, as if it were a policy outside `from`.
-    const call =
-      outer === undefined
-        ? new FusedCall(run, from, fn as Fn<unknown>, to - from)
-        : new FusedCall(run, from - 1, fn as Fn<unknown>, to - from + 1);
+    const extra = outer === undefined ? 0 : 1;
+    const call = new FusedCall(run, from - extra, fn as Fn<unknown>, to - from + extra);
     if (outer !== undefined) call.enter(outer);
     let ctx = options;
     for (let i = from; i < to; i++) {
@@ -261,13 +255,11 @@ export function pipeline(...policies: Policy[]): PipelinePolicy {
       ctx = stage.ctx;
     }
     call.start();
+    // `run(to, …)` runs `fn` itself when the group is innermost, else the policies inside it.
     const caller = callerSignal(options);
-    if (caller === undefined) {
-      const inside = to === count ? invoke(fn, ctx as Context) : run(to, fn, ctx);
-      return inside.then(call.onValue, call.onError) as Promise<T>;
-    }
-    const inner = ctx as Context;
-    return call.race<T>(caller, () => (to === count ? invoke(fn, inner) : run(to, fn, inner)));
+    if (caller === undefined) return run(to, fn, ctx).then(call.onValue, call.onError) as Promise<T>;
+    const inner = ctx;
+    return call.race<T>(caller, () => run(to, fn, inner));
   };
 
   const run: Run = <T>(
@@ -276,7 +268,8 @@ export function pipeline(...policies: Policy[]): PipelinePolicy {
     options: ExecuteOptions | Context | undefined,
     outer?: Settler,
   ): Promise<T> => {
-    // Past the innermost policy: a retry innermost in a fused call runs `fn` itself again.
+    // Past the innermost policy: `fn` itself (the work inside an innermost fused group, or a retry
+    // innermost in one running it again).
     if (index === count) return invoke(fn, options as Context);
     const end = fusedEnd[index] as number;
     if (end > index + 1) return fused(index, end, fn, options, outer);

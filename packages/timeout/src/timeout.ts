@@ -80,12 +80,9 @@ class TimeoutCall implements FusedStage {
 
   /** Its part of a fused pipeline's call (cooperative): as {@link cooperative} and {@link raced}. */
   settle(outcome: FusedOutcome): undefined {
-    if (outcome.aborted) {
-      // Abandoned already, as handleEvent: the caller's reason stands, even over a timeout that
-      // fired before it.
-      this.abandon(outcome.result);
-      return undefined;
-    }
+    // The caller aborted: abandoned already, as handleEvent; its reason stands, even over a timeout
+    // that fired before it.
+    if (outcome.aborted) return undefined;
     this.finish();
     if (!outcome.ok && this.error !== undefined) outcome.result = this.error;
     return undefined;
