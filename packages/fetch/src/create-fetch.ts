@@ -14,7 +14,7 @@ import {
 import { timeout } from '@palisade/timeout';
 import { currentDeadline } from '@palisade/core/deadline';
 import { attemptSignal, relay } from './caller-signal.js';
-import { AttemptDispatcher, baseDispatcher } from './dispatch-abort.js';
+import { AttemptDispatcher, type Receiver, baseDispatcher } from './dispatch-abort.js';
 import { HttpStatusError } from './http-status-error.js';
 import { hasHeader, isIdempotent } from './idempotency.js';
 import { type CreateFetchOptions, PKG, normalizeFetchOptions } from './options.js';
@@ -40,7 +40,7 @@ const discard = (response: Response): void => {
  * {@link HttpStatusError} for the policies, and keeps the latest such response (the one to return
  * if the pipeline ends on it) while cancelling the body of every other.
  */
-class FetchCall implements Settler {
+class FetchCall implements Settler, Receiver {
   readonly req: PreparedRequest;
   readonly shared: Shared;
   /** The latest response that failed with a retryable status, body unread. */
@@ -50,15 +50,14 @@ class FetchCall implements Settler {
   readonly aborts: boolean;
   /** `send`, bound: what the policies call for each attempt. */
   readonly attempt: (ctx: Context) => Promise<Response>;
-  /** `received`, bound: each attempt's response goes through it. */
-  readonly #received: (response: Response) => Response;
+  /** `received`, bound on first need: the response of an attempt sent without a dispatcher goes through it. */
+  #received: ((response: Response) => Response) | undefined = undefined;
 
   constructor(req: PreparedRequest, shared: Shared, aborts: boolean) {
     this.req = req;
     this.shared = shared;
     this.aborts = aborts;
     this.attempt = this.send.bind(this);
-    this.#received = this.received.bind(this);
   }
 
   /**
@@ -79,11 +78,11 @@ class FetchCall implements Settler {
     const fetchFn = shared.fetch ?? fetch;
     const deadline = ctx.deadline;
     const name = shared.deadlineHeader;
-    /** The deadline header to send, `[name, value]`, unless none applies or the caller set it. */
-    let header: readonly [string, string] | undefined;
+    /** The deadline header's value, unless none applies or the caller set the header. */
+    let value: string | undefined;
     if (deadline !== undefined && name !== undefined) {
       req.ownDeadlineHeader ??= hasHeader(req.headers, name);
-      if (!req.ownDeadlineHeader) header = [name, formatDeadlineHeader(deadline, shared.clock.now())];
+      if (!req.ownDeadlineHeader) value = formatDeadlineHeader(deadline, shared.clock.now());
     }
     let signal = req.signal;
     if (this.aborts) {
@@ -95,9 +94,9 @@ class FetchCall implements Settler {
       // which timeouts and hedges abort.
       const base = req.request === undefined ? baseDispatcher(fetchFn, req.init) : undefined;
       if (base !== undefined && isPolicyContext(ctx)) {
-        const dispatcher = new AttemptDispatcher(base, ctx, header);
+        const dispatcher = new AttemptDispatcher(base, ctx, value === undefined ? undefined : name, value);
         const init = attemptInit(req, signal === undefined ? undefined : attemptSignal(signal), undefined, dispatcher);
-        return dispatcher.send(fetchFn, req.input, init, this.#received);
+        return dispatcher.send(fetchFn, req.input, init, this);
       }
       const own = ctx.signal;
       if (signal === undefined) signal = own;
@@ -108,8 +107,12 @@ class FetchCall implements Settler {
         signal = joint.signal;
       }
     }
-    const sent = fetchFn(req.input, attemptInit(req, signal, header));
+    const sent = fetchFn(
+      req.input,
+      attemptInit(req, signal, value === undefined ? undefined : [name as string, value]),
+    );
     // A `fetch` of the caller's own may answer with a thenable (a test double, another realm).
+    this.#received ??= this.received.bind(this);
     return (sent instanceof Promise ? sent : Promise.resolve(sent)).then(this.#received);
   }
 

@@ -84,7 +84,22 @@ function addHeader(options: DispatchOptions, name: string, value: string): void 
   }
 }
 
-const same = (response: Response): Response => response;
+/** What an attempt's response goes through before it settles the attempt (see `AttemptDispatcher.send`). */
+export interface Receiver {
+  received(response: Response): Response;
+}
+
+const PASS: Receiver = { received: (response) => response };
+
+/** Where {@link capture} leaves a new promise's resolvers, for the caller to take at once. */
+const captured: { resolve: ((value: Response) => void) | undefined; reject: ((reason: unknown) => void) | undefined } =
+  { resolve: undefined, reject: undefined };
+
+/** A promise executor shared by every attempt: one closure fewer per request than an inline one. */
+function capture(resolve: (value: Response) => void, reject: (reason: unknown) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
 
 const asError = (reason: unknown): Error =>
   reason instanceof Error ? reason : new DOMException('This operation was aborted', 'AbortError');
@@ -100,18 +115,21 @@ export class AttemptDispatcher implements Dispatcher {
   #abortRequest: AbortRequest | undefined = undefined;
   #reject: ((reason: unknown) => void) | undefined = undefined;
   #aborted = false;
-  /** A header to add to the request, `[name, value]` (the deadline), or undefined. */
-  readonly #header: readonly [string, string] | undefined;
+  /** A header to add to the request (the deadline): its name, or undefined for none. */
+  readonly #headerName: string | undefined;
+  readonly #headerValue: string;
 
   /**
-   * @param header a header to add as the request is dispatched: past `fetch`'s own validation of
-   * `init.headers` (a Headers object built and checked character by character), which costs
-   * several µs a request for a value palisade formats itself.
+   * @param headerName, headerValue a header to add as the request is dispatched: past `fetch`'s
+   * own validation of `init.headers` (a Headers object built and checked character by character),
+   * which costs several µs a request for a value palisade formats itself. Two strings rather than
+   * a pair: no array per attempt.
    */
-  constructor(base: Dispatcher, ctx: PolicyContext, header?: readonly [string, string]) {
+  constructor(base: Dispatcher, ctx: PolicyContext, headerName?: string, headerValue = '') {
     this.#base = base;
     this.#ctx = ctx;
-    this.#header = header;
+    this.#headerName = headerName;
+    this.#headerValue = headerValue;
   }
 
   /** undici's fetch reads this of its dispatcher (MockAgent): answer for the one behind. */
@@ -120,8 +138,8 @@ export class AttemptDispatcher implements Dispatcher {
   }
 
   dispatch(options: DispatchOptions, handler: DispatchHandler): boolean {
-    const header = this.#header;
-    if (header !== undefined) addHeader(options, header[0], header[1]);
+    const headerName = this.#headerName;
+    if (headerName !== undefined) addHeader(options, headerName, this.#headerValue);
     const onConnect = handler.onConnect;
     const onRequestStart = handler.onRequestStart;
     const self = this;
@@ -147,32 +165,35 @@ export class AttemptDispatcher implements Dispatcher {
 
   /**
    * Sends the attempt: `fetchFn(input, init)`, `init` naming this dispatcher; rejects at once on
-   * abort. The response goes through `received` on the way (what it returns or throws settles the
-   * attempt): in the same reaction, not in a `then` of its own.
+   * abort. The response goes through `receiver.received` on the way (what it returns or throws
+   * settles the attempt): in the same reaction, not in a `then` of its own.
    */
   send(
     fetchFn: typeof fetch,
     input: RequestInfo | URL,
     init: RequestInit | undefined,
-    received: (response: Response) => Response = same,
+    receiver: Receiver = PASS,
   ): Promise<Response> {
     const ctx = this.#ctx as PolicyContext;
-    const sent = new Promise<Response>((resolve, reject) => {
-      this.#reject = reject;
-      fetchFn(input, init).then((response) => {
-        // undici holds on to this dispatcher for as long as the Response lives, through young
-        // collections (it follows the Response with a WeakRef): without this, the attempt's
-        // Contexts and all they reach were promoted with it, ~400 bytes a request. What is left
-        // to stop is the body, which is the caller's now.
-        this.#ctx = undefined;
-        this.#reject = undefined;
-        try {
-          resolve(received(response));
-        } catch (error) {
-          reject(error);
-        }
-      }, reject);
-    });
+    // The promise's resolvers, taken by a shared executor: no closure per attempt for it.
+    const sent = new Promise<Response>(capture);
+    const resolve = captured.resolve as (value: Response) => void;
+    const reject = captured.reject as (reason: unknown) => void;
+    captured.resolve = captured.reject = undefined;
+    this.#reject = reject;
+    fetchFn(input, init).then((response) => {
+      // undici holds on to this dispatcher for as long as the Response lives, through young
+      // collections (it follows the Response with a WeakRef): without this, the attempt's
+      // Contexts and all they reach were promoted with it, ~400 bytes a request. What is left
+      // to stop is the body, which is the caller's now.
+      this.#ctx = undefined;
+      this.#reject = undefined;
+      try {
+        resolve(receiver.received(response));
+      } catch (error) {
+        reject(error);
+      }
+    }, reject);
     onContextAbort(ctx, this);
     return sent;
   }

@@ -54,7 +54,7 @@ describe('AttemptDispatcher', () => {
   it('adds its header to every form the Dispatcher API takes headers in', () => {
     const shapes: Headers_[] = [{ a: '1' }, ['a', '1'], new Map([['a', '1']]), null, undefined];
     const { base, seen } = recorder();
-    const dispatcher = new AttemptDispatcher(base, createContext(), ['palisade-deadline-ms', '250']);
+    const dispatcher = new AttemptDispatcher(base, createContext(), 'palisade-deadline-ms', '250');
     for (const headers of shapes) dispatcher.dispatch({ headers } as never, {});
     expect(seen.map((s) => s.headers)).toEqual([
       { a: '1', 'palisade-deadline-ms': '250' },
