@@ -1,5 +1,16 @@
-// cockatiel's circuit breaker as the benches measure it, alone and kept per key.
-import { ConsecutiveBreaker, type CircuitBreakerPolicy, circuitBreaker, handleAll } from 'cockatiel';
+// cockatiel's circuit breaker as the benches measure it, alone and kept per key, and the fetch
+// benches' wrap of retry, breaker and timeout.
+import {
+  type CircuitBreakerPolicy,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleAll,
+  retry,
+  timeout,
+  wrap,
+} from 'cockatiel';
 
 /** cockatiel's breaker in the configuration every bench uses: open after 5 failures in a row, half-open after 10 s. */
 export const cockatielBreaker = (): CircuitBreakerPolicy =>
@@ -23,3 +34,15 @@ export function cockatielPerKey(): {
     },
   };
 }
+
+/**
+ * What the fetch benches compare createFetch's timeout + retry + breaker with: cockatiel's
+ * `wrap(retry, breaker, timeout)`, a 10 s cooperative timeout innermost (its signal is what fetch
+ * is given).
+ */
+export const cockatielFetchPolicy = () =>
+  wrap(
+    retry(handleAll, { maxAttempts: 2, backoff: new ExponentialBackoff() }),
+    cockatielBreaker(),
+    timeout(10_000, TimeoutStrategy.Cooperative),
+  );

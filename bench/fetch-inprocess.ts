@@ -14,15 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { createFetch } from '@palisade/fetch';
-import {
-  ExponentialBackoff,
-  TimeoutStrategy,
-  handleAll,
-  retry as cockatielRetry,
-  timeout as cockatielTimeout,
-  wrap,
-} from 'cockatiel';
-import { cockatielBreaker } from './_cockatiel.js';
+import { cockatielFetchPolicy } from './_cockatiel.js';
 import {
   FETCH_POLICY,
   FETCH_POLICY_NO_TIMEOUT,
@@ -79,11 +71,7 @@ const url = 'http://127.0.0.1:8080/items/1';
 const text = (res: Response) => res.text();
 const palisade = createFetch({ policy: FETCH_POLICY });
 const noTimeout = createFetch({ policy: FETCH_POLICY_NO_TIMEOUT });
-const cockatiel = wrap(
-  cockatielRetry(handleAll, { maxAttempts: 2, backoff: new ExponentialBackoff() }),
-  cockatielBreaker(),
-  cockatielTimeout(10_000, TimeoutStrategy.Cooperative),
-);
+const cockatiel = cockatielFetchPolicy();
 
 const PLAIN = 'plain fetch';
 const PALISADE = 'palisade createFetch (timeout + retry + breaker)';

@@ -16,15 +16,7 @@
 // one process to the next (0.84 to 0.96 on the same code), and the summary gives the median and
 // the range over the processes.
 import { createFetch } from '@palisade/fetch';
-import {
-  ExponentialBackoff,
-  TimeoutStrategy,
-  handleAll,
-  retry as cockatielRetry,
-  timeout as cockatielTimeout,
-  wrap,
-} from 'cockatiel';
-import { cockatielBreaker } from './_cockatiel.js';
+import { cockatielFetchPolicy } from './_cockatiel.js';
 import {
   type BenchRow,
   FETCH_POLICY,
@@ -52,11 +44,7 @@ const palisade = createFetch({ policy: FETCH_POLICY });
 const noHeader = createFetch({ policy: FETCH_POLICY, propagateDeadline: false });
 const noTimeout = createFetch({ policy: FETCH_POLICY_NO_TIMEOUT });
 const passThrough = createFetch({});
-const cockatiel = wrap(
-  cockatielRetry(handleAll, { maxAttempts: 2, backoff: new ExponentialBackoff() }),
-  cockatielBreaker(),
-  cockatielTimeout(10_000, TimeoutStrategy.Cooperative),
-);
+const cockatiel = cockatielFetchPolicy();
 
 /**
  * Client CPU time per burst, per case: on a machine shared with other work, wall-clock throughput
