@@ -183,9 +183,13 @@ class CallContext implements PolicyContext {
     this.#follow();
   }
 
-  /** @internal the caller's abort listener (an object listener: no closure per context). */
+  /**
+   * @internal the caller's abort listener (an object listener: no closure per context). The reason
+   * is read from the parent, not from `#link`: the fan-out calls a copy of its listener list, so
+   * this may run after an earlier listener disposed this context (and cleared `#link`).
+   */
   handleEvent(): void {
-    this.abort((this.#link as AbortSignal | undefined)?.reason);
+    this.abort(abortReason(this.#parent));
   }
 
   get aborted(): boolean {

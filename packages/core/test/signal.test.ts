@@ -129,6 +129,21 @@ describe('Context signals', () => {
     expect(s1.aborted).toBe(false);
     expect(s2.reason).toBe('stop');
   });
+  it('a context disposed while the caller abort is being fanned out still gets the caller reason', () => {
+    // The fan-out calls a copy of its listener list: one context's abort may dispose another
+    // (a stage abandoned by an outer one) before that one's turn comes.
+    const caller = new AbortController();
+    const first = createContext({ signal: caller.signal });
+    const second = createContext({ signal: caller.signal });
+    first.signal.addEventListener('abort', () => second.dispose()); // first in the fan-out
+    const seen = second.signal; // linked after it, with a controller of its own
+    const reason = new Error('caller gave up');
+    caller.abort(reason);
+    expect(first.reason).toBe(reason);
+    expect(seen.aborted).toBe(true);
+    expect(seen.reason).toBe(reason);
+    expect(second.reason).toBe(reason);
+  });
 });
 
 describe('onAbort / offAbort', () => {
