@@ -80,6 +80,10 @@ const cases: ({ one: () => Promise<unknown> } & Peered)[] = [
   { name: PALISADE, one: () => palisade(url).then(text) },
   { name: 'palisade createFetch (retry + breaker, nothing that aborts)', one: () => noTimeout(url).then(text) },
   {
+    name: "palisade createFetch (timeout + retry + breaker), given a fresh AbortSignal of the caller's",
+    one: () => palisade(url, { signal: new AbortController().signal }).then(text),
+  },
+  {
     name: 'plain fetch + a fresh AbortSignal (what a signal-based timeout needs)',
     one: () => fetch(url, { signal: new AbortController().signal }).then(text),
   },
