@@ -341,10 +341,11 @@ export function runAlone(moduleUrl: string, flag: string): void {
 /**
  * {@link runAlone}, returning the fresh process's output instead of printing it: for a goal run
  * repeated in several fresh processes, whose figures swing between processes (each JITs the same
- * code its own way) by more than the goal's margin.
+ * code its own way) by more than the goal's margin. `nodeFlags` go to the fresh process's Node
+ * (after this one's own), e.g. a young-generation size for an allocation count.
  */
-export function runAloneOutput(moduleUrl: string, flag: string): string {
-  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(moduleUrl), flag], {
+export function runAloneOutput(moduleUrl: string, flag: string, nodeFlags: readonly string[] = []): string {
+  const child = spawnSync(process.execPath, [...process.execArgv, ...nodeFlags, fileURLToPath(moduleUrl), flag], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
   });

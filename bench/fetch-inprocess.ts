@@ -10,9 +10,7 @@
 // + retry + breaker measured 1.14-1.42x plain fetch instead of 1.08-1.09x. Then bytes allocated per
 // request, counted in one fresh process whose young generation is large enough that no collection
 // runs during a batch (the growth of new space over the batch is the allocation).
-import { spawnSync } from 'node:child_process';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { fileURLToPath } from 'node:url';
 import { createFetch } from '@palisade/fetch';
 import { cockatielFetchPolicy } from './_cockatiel.js';
 import {
@@ -25,6 +23,7 @@ import {
   median,
   peerCells,
   peerHeader,
+  runAloneOutput,
 } from './_harness.js';
 
 const CONCURRENCY = 16;
@@ -183,17 +182,24 @@ if (!Number.isNaN(CASE)) {
   process.exit(0);
 }
 
-/** Runs this file again in a fresh process with `args` (and Node `flags`), returning its output. */
-const fresh = (args: string[], flags: string[] = []): string => {
-  const child = spawnSync(process.execPath, [...process.execArgv, ...flags, fileURLToPath(import.meta.url), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
-  });
-  if (child.status !== 0) process.exitCode = child.status ?? 1;
-  return child.stdout ?? '';
-};
-
 const us = (x: number) => x.toFixed(2);
+/** Each timed case's figures, from its own process: in all and until sent, and the same process's plain-fetch baselines. */
+const timed = cases.slice(1, -1).map((c, i) => {
+  const { whole, send } = JSON.parse(runAloneOutput(import.meta.url, `--case=${i + 1}`)) as {
+    whole: number[];
+    send: number[];
+  };
+  return {
+    ...c,
+    w: whole[1] as number,
+    sn: send[1] as number,
+    base: ((whole[0] as number) + (whole[2] as number)) / 2,
+    sendBase: ((send[0] as number) + (send[2] as number)) / 2,
+  };
+});
+// The peer's ratio to plain fetch against palisade's, each from its own process.
+const cells = peerCells(timed, (row) => row.w / row.base, 'time');
+const first = timed[0] as (typeof timed)[number];
 const lines = [
   `### fetch in-process (a stub dispatcher, no sockets): ${CONCURRENCY} requests in flight per burst, µs per request`,
   '',
@@ -201,34 +207,15 @@ const lines = [
   '',
   `| case | µs/request in all | × plain fetch | µs more | µs until sent | µs more until sent | ${peerHeader('time')} |`,
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  `| ${(cases[0] as (typeof cases)[number]).name} (in the first case's process) | ${us(first.base)} | 1.000 | 0.00 | ${us(first.sendBase)} | 0.00 | |`,
+  ...timed.map(
+    (r, i) =>
+      `| ${r.name} | ${us(r.w)} | ${(r.w / r.base).toFixed(3)} | ${us(r.w - r.base)} | ${us(r.sn)} | ${us(r.sn - r.sendBase)} | ${cells[i]} |`,
+  ),
 ];
-/** In-all ratio to plain fetch of each case's own process, by name, for the peer column. */
-const ratios = new Map<string, number>();
-const rows: string[] = [];
-for (let i = 1; i < cases.length - 1; i++) {
-  const c = cases[i] as (typeof cases)[number];
-  const { whole, send } = JSON.parse(fresh([`--case=${i}`])) as { whole: number[]; send: number[] };
-  const base = ((whole[0] as number) + (whole[2] as number)) / 2;
-  const sendBase = ((send[0] as number) + (send[2] as number)) / 2;
-  const w = whole[1] as number;
-  const sn = send[1] as number;
-  ratios.set(c.name, w / base);
-  if (i === 1)
-    rows.push(
-      `| ${(cases[0] as (typeof cases)[number]).name} (in that process) | ${us(base)} | 1.000 | 0.00 | ${us(sendBase)} | 0.00 | |`,
-    );
-  rows.push(
-    `| ${c.name} | ${us(w)} | ${(w / base).toFixed(3)} | ${us(w - base)} | ${us(sn)} | ${us(sn - sendBase)} | PEER${i} |`,
-  );
-}
-const peerRows = cases.slice(1, -1);
-const cells = peerCells(peerRows, (row) => ratios.get(row.name) as number, 'time');
-peerRows.forEach((_row, i) => {
-  const at = rows.findIndex((r) => r.endsWith(`PEER${i + 1} |`));
-  rows[at] = (rows[at] as string).replace(`PEER${i + 1} |`, `${cells[i]} |`);
-});
-lines.push(...rows);
 process.stdout.write(`${lines.join('\n')}\n\n${machine()}\n\n`);
 
 // The allocation table, in a fresh process with a young generation large enough for a batch.
-process.stdout.write(fresh(['--alloc'], ['--max-semi-space-size=64', '--min-semi-space-size=64']));
+process.stdout.write(
+  runAloneOutput(import.meta.url, '--alloc', ['--max-semi-space-size=64', '--min-semi-space-size=64']),
+);
