@@ -159,9 +159,25 @@ function recover<T>(
   try {
     first = failedAttempt<T>(p, options, ctx, error);
   } finally {
-    ctx.dispose();
+    release(options, ctx);
   }
   return retrying(p, fn, options, first, start);
+}
+
+/**
+ * The Context of attempt 1: the one retry was given, when that is already a palisade Context for
+ * attempt 1 (a timeout's, an outer retry's first attempt), else a child of it. Sharing saves a
+ * Context a call, and its link into the parent; it behaves the same to `fn`: the same signal
+ * (aborted by everything above), key, deadline and attempt number. Later attempts always get one
+ * of their own.
+ */
+function firstContext(options: ExecuteOptions | undefined): PolicyContext {
+  return isPolicyContext(options) && options.attempt === 1 ? options : createContext(options, 1);
+}
+
+/** Done with attempt 1's Context: disposed, unless it is the one retry was given (see {@link firstContext}). */
+function release(options: ExecuteOptions | undefined, ctx: PolicyContext): void {
+  if (ctx !== options) ctx.dispose();
 }
 
 // The handlers of attempt 1 are made in these two functions, not in `execute`: its own frame then
@@ -179,7 +195,7 @@ function judgeValue<T>(
   try {
     return succeededAttempt(p, options, ctx, value);
   } finally {
-    ctx.dispose();
+    release(options, ctx);
   }
 }
 
@@ -201,7 +217,7 @@ class RetryStage<T> implements FusedStage {
     const { p, options, ctx, start } = this;
     if (!outcome.ok) return recover(p, outcome.inner() as Fn<T>, options, ctx, outcome.result, start);
     if (this.lean) {
-      ctx.dispose();
+      release(options, ctx);
       return undefined;
     }
     const first = judgeValue(p, options, ctx, outcome.result as T);
@@ -275,13 +291,13 @@ export function retry(options?: RetryOptions): RetryPolicy {
       if (executeOptions !== undefined && isAborted(executeOptions)) return new Refusal(abortReason(executeOptions));
       if (budget !== undefined) budget.deposit();
       const start = emit === undefined ? 0 : clock.now();
-      return new RetryStage(p, executeOptions, createContext(executeOptions, 1), start, lean);
+      return new RetryStage(p, executeOptions, firstContext(executeOptions), start, lean);
     },
     execute<T>(fn: Fn<T>, executeOptions?: ExecuteOptions): Promise<T> {
       if (executeOptions !== undefined && isAborted(executeOptions)) return Promise.reject(abortReason(executeOptions));
       if (budget !== undefined) budget.deposit();
       const start = emit === undefined ? 0 : clock.now();
-      const ctx = createContext(executeOptions, 1);
+      const ctx = firstContext(executeOptions);
       let promise: Promise<T>;
       try {
         const result = fn(ctx);

@@ -4,6 +4,7 @@ import {
   type Context,
   RateLimitedError,
   type ResilienceEvent,
+  createContext,
   fromSpec,
   pipeline,
 } from '@palisade/core';
@@ -52,6 +53,36 @@ describe('retry()', () => {
     await expect(retry({ clock: new FakeClock() }).execute(fn)).resolves.toBe('ok');
     expect(calls).toHaveLength(1);
     expect(calls[0]?.attempt).toBe(1);
+  });
+
+  it("runs attempt 1 in an outer policy's Context for attempt 1, later ones in their own, and leaves the outer one working", async () => {
+    const clock = new FakeClock();
+    const caller = new AbortController();
+    // An outer policy's Context, its signal following the caller's.
+    const outer = createContext({ signal: caller.signal });
+    const outerSignal = outer.signal;
+    const { fn, calls } = flaky(1, 'ok');
+    const r = retry({ clock, backoff: constant({ ms: 10 }) });
+    // Alone, and fused in a pipeline (inside another retry, which borrows the same Context).
+    const fused = pipeline(retry({ clock }), r);
+    for (const run of [() => r.execute(fn, outer), () => fused.execute(fn, outer)]) {
+      calls.length = 0;
+      const p = run();
+      await clock.advance(10);
+      await expect(p).resolves.toBe('ok');
+      expect(calls[0]).toBe(outer);
+      expect(calls[1]).not.toBe(outer);
+      expect(calls.map((c) => c.attempt)).toEqual([1, 2]);
+    }
+    // Retry is done with it, but did not dispose of it: the caller's abort still reaches it.
+    caller.abort(new Error('caller left'));
+    expect(outerSignal.aborted).toBe(true);
+    // A Context for a later attempt (a hedge's second, say) is not attempt 1's: retry makes its own.
+    const second = createContext({}, 2);
+    const own = flaky(0, 'ok');
+    await r.execute(own.fn, second);
+    expect(own.calls[0]).not.toBe(second);
+    expect(own.calls[0]?.attempt).toBe(1);
   });
 
   it('accepts a synchronous fn, returning and throwing', async () => {
