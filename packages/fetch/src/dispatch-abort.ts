@@ -28,6 +28,8 @@ type AbortRequest = (reason: Error) => void;
 
 /** The part of an undici dispatch handler this file touches: both handler APIs. */
 interface DispatchHandler {
+  /** undici's fetch handler: `null` until the request starts, then the function that ends it. */
+  abort?: AbortRequest | null;
   onConnect?: (abort: AbortRequest, context?: unknown) => void;
   onRequestStart?: (controller: { abort(reason: Error): void }, context?: unknown) => void;
 }
@@ -106,13 +108,17 @@ const asError = (reason: unknown): Error =>
 
 /**
  * One attempt's dispatcher, and its abort listener on the attempt's palisade Context (see the
- * file's comment). Per attempt it costs this object, one Promise and the `onConnect` shim.
+ * file's comment). Per attempt it costs this object, one Promise and the `then` on fetch's. undici's
+ * own fetch handler keeps the `abort` function on itself, so it is read from there; a handler of
+ * another shape has its `onConnect` (or `onRequestStart`) wrapped to catch it.
  */
 export class AttemptDispatcher implements Dispatcher {
   readonly #base: Dispatcher;
   /** The attempt's Context, until its response is in (see `send`). */
   #ctx: PolicyContext | undefined;
   #abortRequest: AbortRequest | undefined = undefined;
+  /** undici fetch's handler, when it keeps its own `abort` (see `dispatch`). */
+  #handler: DispatchHandler | undefined = undefined;
   #reject: ((reason: unknown) => void) | undefined = undefined;
   #aborted = false;
   /** A header to add to the request (the deadline): its name, or undefined for none. */
@@ -140,6 +146,16 @@ export class AttemptDispatcher implements Dispatcher {
   dispatch(options: DispatchOptions, handler: DispatchHandler): boolean {
     const headerName = this.#headerName;
     if (headerName !== undefined) addHeader(options, headerName, this.#headerValue);
+    if (handler.abort === null && typeof handler.onConnect === 'function') {
+      // undici's own fetch handler declares `abort: null` and keeps there the function it is given
+      // when the request starts: nothing to wrap unless the attempt aborts before then (see #stop).
+      this.#handler = handler;
+    } else this.#wrap(handler);
+    return this.#base.dispatch(options, handler);
+  }
+
+  /** Follows the start of the request through the handler's `onConnect` (or `onRequestStart`). */
+  #wrap(handler: DispatchHandler): void {
     const onConnect = handler.onConnect;
     const onRequestStart = handler.onRequestStart;
     const self = this;
@@ -154,13 +170,24 @@ export class AttemptDispatcher implements Dispatcher {
         self.#started((reason) => controller.abort(reason));
       };
     }
-    return this.#base.dispatch(options, handler);
   }
 
   /** undici started the request (it is being written): keep how to end it, and end it if aborted already. */
   #started(abort: AbortRequest): void {
     this.#abortRequest = abort;
     if (this.#aborted) abort(asError(this.#ctx?.reason));
+  }
+
+  /** Ends the request: now if undici has started it, else as soon as it does. */
+  #stop(reason: unknown): void {
+    const handler = this.#handler;
+    if (handler === undefined) {
+      this.#abortRequest?.(asError(reason));
+      return;
+    }
+    this.#handler = undefined;
+    if (typeof handler.abort === 'function') handler.abort(asError(reason));
+    else this.#wrap(handler);
   }
 
   /**
@@ -186,16 +213,27 @@ export class AttemptDispatcher implements Dispatcher {
       // collections (it follows the Response with a WeakRef): without this, the attempt's
       // Contexts and all they reach were promoted with it, ~400 bytes a request. What is left
       // to stop is the body, which is the caller's now.
-      this.#ctx = undefined;
-      this.#reject = undefined;
+      this.#done();
       try {
         resolve(receiver.received(response));
       } catch (error) {
         reject(error);
       }
-    }, reject);
+    }, (error: unknown) => {
+      // Done too: an abort of the Context after this (a timeout firing in a retry's backoff)
+      // must not reach the failed request.
+      this.#done();
+      reject(error);
+    });
     onContextAbort(ctx, this);
     return sent;
+  }
+
+  /** The attempt is over: nothing to stop any more, and nothing of the call kept. */
+  #done(): void {
+    this.#ctx = undefined;
+    this.#reject = undefined;
+    this.#handler = undefined;
   }
 
   /** The attempt's Context aborted: end the request (now, or when undici starts it) and reject. */
@@ -204,7 +242,7 @@ export class AttemptDispatcher implements Dispatcher {
     if (this.#aborted || ctx === undefined) return;
     this.#aborted = true;
     const reason = ctx.reason;
-    this.#abortRequest?.(asError(reason));
+    this.#stop(reason);
     this.#reject?.(reason);
   }
 }

@@ -21,33 +21,44 @@ function recorder() {
 
 /**
  * A `fetch` that dispatches like undici's and resolves when `respond()` is called; `connect()`
- * plays undici writing the request (legacy API: `onConnect(abort)`; new API: `onRequestStart`).
+ * plays undici writing the request (legacy API: `onConnect(abort)`; new API: `onRequestStart`;
+ * `'fetch'`: the legacy API as undici's own fetch handler has it, keeping `abort` on itself).
  */
-function fakeUndici(api: 'legacy' | 'controller' = 'legacy') {
+function fakeUndici(api: 'legacy' | 'controller' | 'fetch' = 'legacy') {
   const aborted: unknown[] = [];
   let connect: () => void = () => {};
   let respond: () => void = () => {};
+  let fail: () => void = () => {};
   const fetchFn = ((_input: unknown, init?: { dispatcher?: Dispatcher; headers?: Headers_ }) =>
     new Promise<Response>((resolve, reject) => {
       const handler: {
+        abort?: ((e: Error) => void) | null;
         onConnect?: (abort: (e: Error) => void) => void;
         onRequestStart?: (c: { abort(e: Error): void }) => void;
       } =
         api === 'legacy'
           ? { onConnect: (_abort: (e: Error) => void) => {} }
-          : { onRequestStart: (_controller: { abort(e: Error): void }) => {} };
+          : api === 'fetch'
+            ? {
+                abort: null,
+                onConnect(abort: (e: Error) => void) {
+                  this.abort = abort;
+                },
+              }
+            : { onRequestStart: (_controller: { abort(e: Error): void }) => {} };
       respond = () => resolve(new Response('ok'));
+      fail = () => reject(new TypeError('fetch failed'));
       const abort = (error: Error) => {
         aborted.push(error);
         reject(new TypeError('fetch failed', { cause: error }));
       };
       connect = () => {
-        if (api === 'legacy') handler.onConnect?.(abort);
-        else handler.onRequestStart?.({ abort });
+        if (api === 'controller') handler.onRequestStart?.({ abort });
+        else handler.onConnect?.(abort);
       };
       init?.dispatcher?.dispatch({ headers: { accept: '*/*' } }, handler);
     })) as unknown as typeof fetch;
-  return { fetchFn, aborted, connect: () => connect(), respond: () => respond() };
+  return { fetchFn, aborted, connect: () => connect(), respond: () => respond(), fail: () => fail() };
 }
 
 describe('AttemptDispatcher', () => {
@@ -68,7 +79,7 @@ describe('AttemptDispatcher', () => {
     expect(plain.seen[0]?.headers).toEqual({ a: '1' });
   });
 
-  for (const api of ['legacy', 'controller'] as const) {
+  for (const api of ['legacy', 'controller', 'fetch'] as const) {
     it(`${api} handlers: an abort after the request started ends it and rejects at once with the reason`, async () => {
       const undici = fakeUndici(api);
       const ctx = createContext();
@@ -94,6 +105,19 @@ describe('AttemptDispatcher', () => {
       expect((undici.aborted[0] as DOMException).name).toBe('AbortError');
     });
   }
+
+  it('an abort after the request failed does not reach it', async () => {
+    const undici = fakeUndici('fetch');
+    const ctx = createContext();
+    const dispatcher = new AttemptDispatcher({ dispatch: () => true }, ctx);
+    const sent = dispatcher.send(undici.fetchFn, 'http://x/', { dispatcher } as RequestInit);
+    undici.connect();
+    undici.fail();
+    await expect(sent).rejects.toThrow('fetch failed');
+    // A timeout firing later (in a retry's backoff, say) while the attempt's Context is still in use.
+    ctx.abort(new TimeoutError(100));
+    expect(undici.aborted).toEqual([]);
+  });
 
   it('a Context aborted before the attempt is sent rejects it without waiting', async () => {
     const undici = fakeUndici();
