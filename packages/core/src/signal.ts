@@ -107,8 +107,11 @@ class CallContext implements PolicyContext {
   #link: CallContext | AbortSignal | undefined = undefined;
   /** Linked children, told when this context aborts. */
   #children: CallContext[] | undefined = undefined;
-  /** Listeners added with {@link onContextAbort}: told of an abort without any signal. */
-  #listeners: AbortListener[] | undefined = undefined;
+  /**
+   * Listeners added with {@link onContextAbort}, told of an abort without any signal: the one
+   * listener itself (the usual case, an attempt's), or an array once there are more.
+   */
+  #listeners: AbortListener | AbortListener[] | undefined = undefined;
   #aborted = false;
   #reason: unknown = undefined;
   /** A context nobody aborts: it hands out the caller's own signal and never listens to it. */
@@ -182,8 +185,10 @@ class CallContext implements PolicyContext {
       callListener(listener);
       return;
     }
-    if (this.#listeners === undefined) this.#listeners = [listener];
-    else this.#listeners.push(listener);
+    const listeners = this.#listeners;
+    if (listeners === undefined) this.#listeners = listener;
+    else if (Array.isArray(listeners)) listeners.push(listener);
+    else this.#listeners = [listeners, listener];
     this.#follow();
   }
 
@@ -213,7 +218,8 @@ class CallContext implements PolicyContext {
     const listeners = this.#listeners;
     if (listeners !== undefined) {
       this.#listeners = undefined;
-      for (const listener of listeners) callListener(listener);
+      if (!Array.isArray(listeners)) callListener(listeners);
+      else for (const listener of listeners) callListener(listener);
     }
     const children = this.#children;
     if (children !== undefined) {
