@@ -38,9 +38,13 @@ const discard = (response: Response): void => {
 /**
  * One call of the wrapped fetch: sends each attempt, turns a retryable status into an
  * {@link HttpStatusError} for the policies, and keeps the latest such response (the one to return
- * if the pipeline ends on it) while cancelling the body of every other.
+ * if the pipeline ends on it) while cancelling the body of every other. It is also the options the
+ * policies are given (the host as key, the caller's signal, the deadline): no object for them.
  */
-class FetchCall implements Settler, Receiver {
+class FetchCall implements Settler, Receiver, ExecuteOptions {
+  readonly key: string;
+  readonly signal: AbortSignal | undefined;
+  readonly deadline: number | undefined;
   readonly req: PreparedRequest;
   readonly shared: Shared;
   /** The latest response that failed with a retryable status, body unread. */
@@ -48,16 +52,22 @@ class FetchCall implements Settler, Receiver {
   done = false;
   /** Whether a policy may abort an attempt (see `Selection.aborts`). */
   readonly aborts: boolean;
-  /** `send`, bound: what the policies call for each attempt. */
-  readonly attempt: (ctx: Context) => Promise<Response>;
+  /**
+   * `send`, bound: what the policies call for each attempt. (Not named `attempt`: Contexts made
+   * from these options read an `attempt` number off them.)
+   */
+  readonly sendAttempt: (ctx: Context) => Promise<Response>;
   /** `received`, bound on first need: the response of an attempt sent without a dispatcher goes through it. */
   #received: ((response: Response) => Response) | undefined = undefined;
 
-  constructor(req: PreparedRequest, shared: Shared, aborts: boolean) {
+  constructor(req: PreparedRequest, shared: Shared, deadline: number | undefined, aborts: boolean) {
+    this.key = req.host;
+    this.signal = req.signal;
+    this.deadline = deadline;
     this.req = req;
     this.shared = shared;
     this.aborts = aborts;
-    this.attempt = this.send.bind(this);
+    this.sendAttempt = this.send.bind(this);
   }
 
   /**
@@ -95,7 +105,12 @@ class FetchCall implements Settler, Receiver {
       const base = req.request === undefined ? baseDispatcher(fetchFn, req.init) : undefined;
       if (base !== undefined && isPolicyContext(ctx)) {
         const dispatcher = new AttemptDispatcher(base, ctx, value === undefined ? undefined : name, value);
-        const init = attemptInit(req, signal === undefined ? undefined : attemptSignal(signal), undefined, dispatcher);
+        // With no `init` of the caller's and nothing else to pass, the dispatcher is its own
+        // `init` (see AttemptDispatcher's `dispatcher`).
+        const init =
+          req.init === undefined && signal === undefined && req.buffered === undefined
+            ? dispatcher
+            : attemptInit(req, signal === undefined ? undefined : attemptSignal(signal), undefined, dispatcher);
         return dispatcher.send(fetchFn, req.input, init, this);
       }
       const own = ctx.signal;
@@ -194,13 +209,12 @@ function run(
       return run(req, selection, deadline, guard, shared);
     });
   }
-  const call = new FetchCall(req, shared, selection.aborts || deadline !== undefined);
-  const options: ExecuteOptions = { key: req.host, signal: req.signal, deadline };
+  const call = new FetchCall(req, shared, deadline, selection.aborts || deadline !== undefined);
   const policy = selection.policy;
   // The call ends in the policies' own last `then` (see `settle`), not in one more.
-  if (deadline === undefined) return executeWith(policy as Policy, call.attempt, options, call);
-  if (policy === undefined) return executeWith(guard, call.attempt, options, call);
-  return executeWith(guard, (ctx) => policy.execute(call.attempt, ctx), options, call);
+  if (deadline === undefined) return executeWith(policy as Policy, call.sendAttempt, call, call);
+  if (policy === undefined) return executeWith(guard, call.sendAttempt, call, call);
+  return executeWith(guard, (ctx) => policy.execute(call.sendAttempt, ctx), call, call);
 }
 
 /**

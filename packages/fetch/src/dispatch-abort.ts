@@ -91,6 +91,9 @@ export interface Receiver {
   received(response: Response): Response;
 }
 
+/** No headers (frozen: every attempt's `init.headers` when it is its dispatcher, see `AttemptDispatcher#dispatcher`). */
+const NO_HEADERS: HeadersInit = Object.freeze([]) as unknown as HeadersInit;
+
 const PASS: Receiver = { received: (response) => response };
 
 /** Where {@link capture} leaves a new promise's resolvers, for the caller to take at once. */
@@ -136,6 +139,22 @@ export class AttemptDispatcher implements Dispatcher {
     this.#ctx = ctx;
     this.#headerName = headerName;
     this.#headerValue = headerValue;
+  }
+
+  /**
+   * The dispatcher is also the `init` of an attempt when the caller gave none (and there is no
+   * signal or buffered body to pass): `fetch(input, dispatcher)`. undici reads an `init`'s members as
+   * WebIDL says, inherited ones included, so these two getters are all it finds: no object per
+   * attempt for the `init`, and, with `headers` empty rather than absent, undici fills the request's
+   * (empty) header list from nothing instead of copying it into a new list and back (~80 bytes and
+   * a generator per request).
+   */
+  get dispatcher(): this {
+    return this;
+  }
+
+  get headers(): HeadersInit {
+    return NO_HEADERS;
   }
 
   /** undici's fetch reads this of its dispatcher (MockAgent): answer for the one behind. */
