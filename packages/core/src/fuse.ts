@@ -44,6 +44,16 @@ export interface FusedOutcome {
   inner(): (ctx: Context) => Promise<unknown>;
 }
 
+/** @internal A fused call, as an adapter that runs its work sees it (see {@link Settler.work}). */
+export interface FusedWork {
+  /**
+   * The work settled (`ok`: with `result` as its value, else `result` is the error): settles every
+   * stage, innermost first, and returns the call's value, or a promise of it (a retry going on),
+   * or throws its error. Called once.
+   */
+  finish(ok: boolean, result: unknown): unknown;
+}
+
 /** @internal What settles with a fused call's outcome: a policy's stage, or an adapter's (see {@link executeWith}). */
 export interface Settler {
   /**
@@ -58,6 +68,14 @@ export interface Settler {
    * runs in that order. A timeout aborts its Context here, so the work inside hears of it first.
    */
   abandon?(reason: unknown): void;
+  /**
+   * An adapter's own end of the call (see {@link executeWith}) may also run the work, in place of
+   * `fn(ctx)`, when the fused policies it ends are the innermost: it returns the call's promise,
+   * which its own reaction to the work's outcome settles with `call.finish(...)`'s return. The
+   * stages then need no promise of their own between the work and the caller. `undefined`: run
+   * `fn` as usual.
+   */
+  work?(ctx: Context, call: FusedWork): Promise<unknown> | undefined;
 }
 
 /** @internal One policy's part of one fused call. */

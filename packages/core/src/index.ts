@@ -3,7 +3,7 @@ export { resolvePolicyOptions } from './policy.js';
 export { pipeline, executeWith } from './pipeline.js';
 export type { PipelinePolicy } from './pipeline.js';
 export { FUSE, Refusal, isFusable } from './fuse.js';
-export type { FusablePolicy, FusedOutcome, FusedStage, Settler } from './fuse.js';
+export type { FusablePolicy, FusedOutcome, FusedStage, FusedWork, Settler } from './fuse.js';
 export { noop, invoke } from './noop.js';
 export { fallback, FALLBACK_DEFAULTS } from './fallback.js';
 export type { FallbackOptions, FallbackInfo } from './fallback.js';

@@ -1,5 +1,13 @@
 import { describe } from './duration.js';
-import { FUSE, type FusablePolicy, type FusedOutcome, Refusal, type Settler, isFusable } from './fuse.js';
+import {
+  FUSE,
+  type FusablePolicy,
+  type FusedOutcome,
+  type FusedWork,
+  Refusal,
+  type Settler,
+  isFusable,
+} from './fuse.js';
 import { invoke } from './noop.js';
 import type { Context, ExecuteOptions, Policy } from './policy.js';
 import { callerSignal, offAbort, onAbort, toContext } from './signal.js';
@@ -29,7 +37,7 @@ interface WithSettler {
  * of handlers that settles them all, innermost first, when the work inside settles (and again
  * after each continuation a stage hands back).
  */
-class FusedCall implements FusedOutcome {
+class FusedCall implements FusedOutcome, FusedWork {
   ok = true;
   result: unknown = undefined;
   aborted = false;
@@ -53,27 +61,42 @@ class FusedCall implements FusedOutcome {
   #floor = 0;
   /** Whether what is awaited is a stage's continuation (a retry's later attempts), not the work. */
   #continued = false;
-  /** The handlers of the work's promise (and of a continuation's). */
-  readonly onValue: (value: unknown) => unknown;
-  readonly onError: (error: unknown) => unknown;
+  #onValue: ((value: unknown) => unknown) | undefined = undefined;
+  #onError: ((error: unknown) => unknown) | undefined = undefined;
 
   constructor(run: Run, from: number, fn: Fn<unknown>, size: number) {
     this.#run = run;
     this.#from = from;
     this.#fn = fn;
     this.#stages = new Array<Settler>(size);
-    // Assigned here, not as class fields: esbuild's keepNames (tsx, vitest) gives a class field's
-    // arrow function a `name` with defineProperty, per instance: ~3x the cost of a fused call.
-    this.onValue = (value) => {
-      this.ok = true;
-      this.result = value;
-      return this.unwind();
-    };
-    this.onError = (error) => {
-      this.ok = false;
-      this.result = error;
-      return this.unwind();
-    };
+  }
+
+  /**
+   * The handlers of the work's promise (and of a continuation's), made on first need: a call
+   * whose adapter runs the work (see `Settler.work`) settles through {@link finish} instead.
+   * (Not class fields: esbuild's keepNames, in tsx and vitest, names a class field's arrow
+   * function with defineProperty, per instance.)
+   */
+  get onValue(): (value: unknown) => unknown {
+    if (this.#onValue === undefined) this.#makeHandlers();
+    return this.#onValue as (value: unknown) => unknown;
+  }
+
+  get onError(): (error: unknown) => unknown {
+    if (this.#onError === undefined) this.#makeHandlers();
+    return this.#onError as (error: unknown) => unknown;
+  }
+
+  /** Makes both handlers at once: one closure context for the two. */
+  #makeHandlers(): void {
+    this.#onValue = (value) => this.finish(true, value);
+    this.#onError = (error) => this.finish(false, error);
+  }
+
+  finish(ok: boolean, result: unknown): unknown {
+    this.ok = ok;
+    this.result = result;
+    return this.unwind();
   }
 
   /** The caller's signal, while the call races it. */
@@ -81,21 +104,22 @@ class FusedCall implements FusedOutcome {
   #reject: ((reason: unknown) => void) | undefined = undefined;
 
   /**
-   * Runs the work inside (`send`) racing the caller's signal: one listener for every stage, where
-   * layered each policy adds its own. See {@link handleEvent} for the abort.
+   * Runs the work inside racing the caller's signal: one listener for every stage, where layered
+   * each policy adds its own. `send` starts the work and returns the promise of the settled call
+   * (the stages settled). See {@link handleEvent} for the abort.
    */
   race<T>(caller: AbortSignal, send: () => Promise<unknown>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#caller = caller;
       this.#reject = reject;
       onAbort(caller, this);
-      let inside: Promise<unknown>;
+      let settled: Promise<unknown>;
       try {
-        inside = send();
+        settled = send();
       } catch (error) {
-        inside = Promise.reject(error); // a policy inside that threw instead of rejecting
+        settled = Promise.reject(error); // palisade's own bookkeeping threw
       }
-      inside.then(this.onValue, this.onError).then(
+      settled.then(
         (value) => {
           this.#settled();
           resolve(value as T);
@@ -255,12 +279,23 @@ export function pipeline(...policies: Policy[]): PipelinePolicy {
       ctx = stage.ctx;
     }
     call.start();
-    // `run(to, …)` runs `fn` itself when the group is innermost, else the policies inside it.
+    // The adapter ending the call runs the work itself when it can and the group is innermost;
+    // else `run(to, …)` runs `fn` itself when the group is innermost, or the policies inside it.
+    const inner = ctx as Context;
     const caller = callerSignal(options);
-    if (caller === undefined) return run(to, fn, ctx).then(call.onValue, call.onError) as Promise<T>;
-    const inner = ctx;
-    return call.race<T>(caller, () => run(to, fn, inner));
+    if (caller === undefined) return settleWork(call, to, fn, inner, outer) as Promise<T>;
+    return call.race<T>(caller, () => settleWork(call, to, fn, inner, outer));
   };
+
+  /** Runs the work inside a fused group (see `fused`) and returns the promise of the settled call. */
+  const settleWork = (
+    call: FusedCall,
+    to: number,
+    fn: Fn<unknown>,
+    ctx: Context,
+    outer: Settler | undefined,
+  ): Promise<unknown> =>
+    (to === count ? outer?.work?.(ctx, call) : undefined) ?? run(to, fn, ctx).then(call.onValue, call.onError);
 
   const run: Run = <T>(
     index: number,

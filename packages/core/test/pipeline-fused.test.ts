@@ -9,8 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BrokenCircuitError, TimeoutError } from '../src/errors.js';
 import type { ResilienceEvent } from '../src/events.js';
-import { isFusable } from '../src/fuse.js';
-import { pipeline } from '../src/pipeline.js';
+import { type Settler, isFusable } from '../src/fuse.js';
+import { executeWith, pipeline } from '../src/pipeline.js';
 import type { Context, ExecuteOptions, Policy } from '../src/policy.js';
 import { FakeClock, countAbortListeners } from '../src/testing/index.js';
 
@@ -257,6 +257,51 @@ describe('pipeline(timeout, retry, circuitBreaker) fused', () => {
     expect(events.filter((e) => e.type === 'timeout')).toEqual([]);
     hold.dispose();
     expect(await p.execute(() => 'back')).toBe('back');
+  });
+
+  it("an adapter's own end of the call may run the work: its reaction settles every stage, and its promise is the call's", async () => {
+    const clock = new FakeClock();
+    const breaker = circuitBreaker({ clock });
+    const events: ResilienceEvent[] = [];
+    const policies = [
+      timeout({ ms: 1_000, clock, onEvent: (e) => events.push(e) }),
+      retry({ clock, budget: false, backoff: () => 0 }),
+      breaker,
+    ];
+    const attempts: number[] = [];
+    const fn = (ctx: Context) => {
+      attempts.push(ctx.attempt);
+      return 'from fn';
+    };
+    const worked: Context[] = [];
+    const ended: unknown[] = [];
+    const outer: Settler = {
+      settle(outcome) {
+        ended.push(outcome.result);
+        return undefined;
+      },
+      work(ctx, call) {
+        worked.push(ctx);
+        return Promise.reject(new Transient('attempt 1')).then(undefined, (error: unknown) => call.finish(false, error));
+      },
+    };
+    // Attempt 1 is the adapter's work; the breaker counts its failure; retry runs attempt 2 through
+    // fn; the adapter's settle sees the outcome last; the timeout is over.
+    const own = executeWith(pipeline(...policies), fn, undefined, outer);
+    expect(await own).toBe('from fn');
+    expect(worked.map((ctx) => ctx.attempt)).toEqual([1]);
+    expect(attempts).toEqual([2]);
+    expect(breaker.stats()).toMatchObject({ calls: 2, failures: 1 });
+    expect(ended).toEqual(['from fn']);
+    await clock.advance(5_000);
+    expect(events.filter((e) => e.type === 'timeout')).toEqual([]);
+    // Not when the fused group is not the innermost: what is inside it runs `fn` as usual.
+    worked.length = 0;
+    attempts.length = 0;
+    const inner = executeWith(pipeline(...policies, bulkhead({ maxConcurrent: 1 })), fn, undefined, outer);
+    expect(await inner).toBe('from fn');
+    expect(worked).toEqual([]);
+    expect(attempts).toEqual([1]);
   });
 
   it('a timeout that fires during a fused call aborts the attempt and rejects with TimeoutError', async () => {

@@ -4,6 +4,7 @@ import {
   DEADLINE_HEADER,
   type ExecuteOptions,
   type FusedOutcome,
+  type FusedWork,
   type Policy,
   type Settler,
   MAX_TIMER_DELAY_MS,
@@ -14,7 +15,7 @@ import {
 import { timeout } from '@palisade/timeout';
 import { currentDeadline } from '@palisade/core/deadline';
 import { attemptSignal, relay } from './caller-signal.js';
-import { AttemptDispatcher, type Receiver, baseDispatcher } from './dispatch-abort.js';
+import { AttemptDispatcher, type Receiver, baseDispatcher, deliver, discard } from './dispatch-abort.js';
 import { HttpStatusError } from './http-status-error.js';
 import { hasHeader, isIdempotent } from './idempotency.js';
 import { type CreateFetchOptions, PKG, normalizeFetchOptions } from './options.js';
@@ -30,10 +31,6 @@ interface Shared {
   readonly retryable: Uint8Array;
   readonly deadlineHeader: string | undefined;
 }
-
-const discard = (response: Response): void => {
-  response.body?.cancel().catch(() => {});
-};
 
 /**
  * One call of the wrapped fetch: sends each attempt, turns a retryable status into an
@@ -76,14 +73,34 @@ class FetchCall implements Settler, Receiver, ExecuteOptions {
    */
   send(ctx: Context): Promise<Response> {
     try {
-      return this.#send(ctx);
+      return this.#send(ctx, undefined) as Promise<Response>;
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  /** Sends one attempt; the promise settles once its response has been through `received`. */
-  #send(ctx: Context): Promise<Response> {
+  /**
+   * The fused policies' work, when they are the innermost (see `Settler.work` in core): attempt 1,
+   * whose one reaction to fetch's promise also settles the whole call. (Later attempts, a retry's,
+   * go through {@link send}.)
+   */
+  work(ctx: Context, call: FusedWork): Promise<unknown> {
+    try {
+      return this.#send(ctx, call);
+    } catch (error) {
+      try {
+        return Promise.resolve(call.finish(false, error));
+      } catch (final) {
+        return Promise.reject(final);
+      }
+    }
+  }
+
+  /**
+   * Sends one attempt; the promise settles once its response has been through `received`, and,
+   * with `call`, once `call` has finished with its outcome (and with what that returns).
+   */
+  #send(ctx: Context, call: FusedWork | undefined): Promise<unknown> {
     const { req, shared } = this;
     const fetchFn = shared.fetch ?? fetch;
     const deadline = ctx.deadline;
@@ -111,7 +128,7 @@ class FetchCall implements Settler, Receiver, ExecuteOptions {
           req.init === undefined && signal === undefined && req.buffered === undefined
             ? dispatcher
             : attemptInit(req, signal === undefined ? undefined : attemptSignal(signal), undefined, dispatcher);
-        return dispatcher.send(fetchFn, req.input, init, this);
+        return dispatcher.send(fetchFn, req.input, init, this, call);
       }
       const own = ctx.signal;
       if (signal === undefined) signal = own;
@@ -122,13 +139,20 @@ class FetchCall implements Settler, Receiver, ExecuteOptions {
         signal = joint.signal;
       }
     }
-    const sent = fetchFn(
-      req.input,
-      attemptInit(req, signal, value === undefined ? undefined : [name as string, value]),
-    );
+    let sent = fetchFn(req.input, attemptInit(req, signal, value === undefined ? undefined : [name as string, value]));
     // A `fetch` of the caller's own may answer with a thenable (a test double, another realm).
+    if (!(sent instanceof Promise)) sent = Promise.resolve(sent);
+    if (call !== undefined) return this.#finish(sent, call);
     this.#received ??= this.received.bind(this);
-    return (sent instanceof Promise ? sent : Promise.resolve(sent)).then(this.#received);
+    return sent.then(this.#received);
+  }
+
+  /** The attempt's outcome (its response through `received`) handed to the fused call, in one reaction. */
+  #finish(sent: Promise<Response>, call: FusedWork): Promise<unknown> {
+    return sent.then(
+      (response) => deliver(this, response, call),
+      (error: unknown) => call.finish(false, error),
+    );
   }
 
   /** An attempt's response: handed on, or (a retryable status) kept and thrown as a failure. */

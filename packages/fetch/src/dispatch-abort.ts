@@ -1,4 +1,4 @@
-import { type PolicyContext, onContextAbort } from '@palisade/core';
+import { type FusedWork, type PolicyContext, onContextAbort } from '@palisade/core';
 
 /**
  * Stopping an attempt without an AbortSignal, on Node's own `fetch` (undici).
@@ -12,12 +12,15 @@ import { type PolicyContext, onContextAbort } from '@palisade/core';
  * undici's `fetch` takes a `dispatcher` (its documented extension of RequestInit, the one proxy
  * agents use). Each attempt of a call made without a signal of the caller's (handing undici that
  * one would leave a listener on it per request until garbage collection) passes one of these: it
- * forwards to the caller's `init.dispatcher` or to the global one, and on the way takes the
- * `abort` function undici hands its handler when the request is written (`onConnect`). When the
- * attempt's Context aborts, that function ends the request (undici then destroys the socket: the
- * server sees the connection close, as with a signal), and the attempt rejects at once with the
- * Context's reason, as `fetch` does with a signal's — also before the request is written (still
- * connecting, or queued in the pool): then it is ended as soon as undici starts it.
+ * forwards to the caller's `init.dispatcher` or to the global one, and keeps the handler undici
+ * dispatched, which holds the `abort` function undici hands it when the request is written
+ * (`onConnect`). When the attempt's Context aborts, that function ends the request (undici then
+ * destroys the socket: the server sees the connection close, as with a signal) and fails it, and
+ * the attempt rejects within the same turn of the event loop with the Context's reason, as
+ * `fetch` does with a signal's. Before the request is written (still connecting, or queued in the
+ * pool), the dispatcher fails the handler itself, and the request is ended as soon as undici
+ * starts it. (Both rely on the dispatcher behind failing the handler when its `abort` is called,
+ * as undici's do and the Dispatcher API asks.)
  */
 
 /** The symbol under which undici (Node's bundled copy and the npm package alike) keeps the global dispatcher. */
@@ -32,6 +35,7 @@ interface DispatchHandler {
   abort?: AbortRequest | null;
   onConnect?: (abort: AbortRequest, context?: unknown) => void;
   onRequestStart?: (controller: { abort(reason: Error): void }, context?: unknown) => void;
+  onError?: (error: Error) => void;
 }
 
 /** undici's dispatch options: the part this file touches. */
@@ -96,34 +100,63 @@ const NO_HEADERS: HeadersInit = Object.freeze([]) as unknown as HeadersInit;
 
 const PASS: Receiver = { received: (response) => response };
 
-/** Where {@link capture} leaves a new promise's resolvers, for the caller to take at once. */
-const captured: { resolve: ((value: Response) => void) | undefined; reject: ((reason: unknown) => void) | undefined } =
-  { resolve: undefined, reject: undefined };
-
-/** A promise executor shared by every attempt: one closure fewer per request than an inline one. */
-function capture(resolve: (value: Response) => void, reject: (reason: unknown) => void): void {
-  captured.resolve = resolve;
-  captured.reject = reject;
-}
+/** An attempt sent on its own, not as the work of a fused call: its outcome is the attempt's. */
+const ALONE: FusedWork = {
+  finish(ok, result) {
+    if (ok) return result;
+    throw result;
+  },
+};
 
 const asError = (reason: unknown): Error =>
   reason instanceof Error ? reason : new DOMException('This operation was aborted', 'AbortError');
 
+const ignore = (): void => {};
+
+/** Cancels the body of a response nobody will read, so that its connection is not held. */
+export const discard = (response: Response): void => {
+  response.body?.cancel().catch(ignore);
+};
+
+/** An attempt's response through `receiver`, and the outcome (what that returns or throws) through `call`. */
+export function deliver(receiver: Receiver, response: Response, call: FusedWork): unknown {
+  let ok = true;
+  let result: unknown;
+  try {
+    result = receiver.received(response);
+  } catch (error) {
+    ok = false;
+    result = error;
+  }
+  return call.finish(ok, result);
+}
+
 /**
  * One attempt's dispatcher, and its abort listener on the attempt's palisade Context (see the
- * file's comment). Per attempt it costs this object, one Promise and the `then` on fetch's. undici's
- * own fetch handler keeps the `abort` function on itself, so it is read from there; a handler of
- * another shape has its `onConnect` (or `onRequestStart`) wrapped to catch it.
+ * file's comment). Per attempt it costs this object and the `then` on fetch's promise, whose
+ * reaction is the attempt's (or the whole fused call's) end: no promise of its own.
+ *
+ * On abort, undici is made to fail the request itself, so that `fetch` rejects (and the attempt
+ * with the Context's reason) within the same turn of the event loop:
+ * - once the request has started, through the `abort` function undici hands the handler, which
+ *   undici's own fetch handler keeps on itself (a handler of another shape has its `onConnect`,
+ *   or `onRequestStart`, wrapped to catch it);
+ * - before it has (queued in a busy pool, or held by the caller's dispatcher), by failing the
+ *   handler: this is the dispatcher undici's `fetch` dispatched to, and `onError` is how a
+ *   dispatcher fails a request. The handler then ends the request as soon as the dispatcher behind
+ *   starts it, and hears nothing more of it.
  */
 export class AttemptDispatcher implements Dispatcher {
   readonly #base: Dispatcher;
-  /** The attempt's Context, until its response is in (see `send`). */
+  /** The attempt's Context, until the attempt settles (see `send`). */
   #ctx: PolicyContext | undefined;
-  #abortRequest: AbortRequest | undefined = undefined;
-  /** undici fetch's handler, when it keeps its own `abort` (see `dispatch`). */
+  /** The handler undici's fetch dispatched, until the attempt settles. */
   #handler: DispatchHandler | undefined = undefined;
-  #reject: ((reason: unknown) => void) | undefined = undefined;
+  /** How to end the request once started, caught by a wrapped handler (see `#wrap`). */
+  #abortRequest: AbortRequest | undefined = undefined;
   #aborted = false;
+  /** The Context's abort reason, once aborted: what the attempt rejects with. */
+  #reason: unknown = undefined;
   /** A header to add to the request (the deadline): its name, or undefined for none. */
   readonly #headerName: string | undefined;
   readonly #headerValue: string;
@@ -163,13 +196,21 @@ export class AttemptDispatcher implements Dispatcher {
   }
 
   dispatch(options: DispatchOptions, handler: DispatchHandler): boolean {
+    if (this.#aborted) {
+      // Aborted before undici got this far: fail the request here, never passing it on.
+      if (typeof handler.onError === 'function') {
+        handler.onError(asError(this.#reason));
+        return true;
+      }
+      this.#wrap(handler); // a handler without onError: ended as it starts
+    } else if (this.#ctx !== undefined) {
+      this.#handler = handler;
+      // undici's own fetch handler declares `abort: null` and keeps there the function it is given
+      // when the request starts: nothing to wrap.
+      if (handler.abort !== null || typeof handler.onConnect !== 'function') this.#wrap(handler);
+    }
     const headerName = this.#headerName;
     if (headerName !== undefined) addHeader(options, headerName, this.#headerValue);
-    if (handler.abort === null && typeof handler.onConnect === 'function') {
-      // undici's own fetch handler declares `abort: null` and keeps there the function it is given
-      // when the request starts: nothing to wrap unless the attempt aborts before then (see #stop).
-      this.#handler = handler;
-    } else this.#wrap(handler);
     return this.#base.dispatch(options, handler);
   }
 
@@ -194,74 +235,81 @@ export class AttemptDispatcher implements Dispatcher {
   /** undici started the request (it is being written): keep how to end it, and end it if aborted already. */
   #started(abort: AbortRequest): void {
     this.#abortRequest = abort;
-    if (this.#aborted) abort(asError(this.#ctx?.reason));
-  }
-
-  /** Ends the request: now if undici has started it, else as soon as it does. */
-  #stop(reason: unknown): void {
-    const handler = this.#handler;
-    if (handler === undefined) {
-      this.#abortRequest?.(asError(reason));
-      return;
-    }
-    this.#handler = undefined;
-    if (typeof handler.abort === 'function') handler.abort(asError(reason));
-    else this.#wrap(handler);
+    if (this.#aborted) abort(asError(this.#reason));
   }
 
   /**
-   * Sends the attempt: `fetchFn(input, init)`, `init` naming this dispatcher; rejects at once on
-   * abort. The response goes through `receiver.received` on the way (what it returns or throws
-   * settles the attempt): in the same reaction, not in a `then` of its own.
+   * Sends the attempt: `fetchFn(input, init)`, `init` naming this dispatcher. The response goes
+   * through `receiver.received` (what it returns or throws is the attempt's outcome), and the
+   * outcome through `call.finish`, in the one reaction to fetch's promise; the promise returned is
+   * that reaction's. An abort of the attempt's Context rejects it with the Context's reason.
+   * @param call the fused call this attempt is the work of (see `Settler.work` in core), if any
    */
   send(
     fetchFn: typeof fetch,
     input: RequestInfo | URL,
     init: RequestInit | undefined,
     receiver: Receiver = PASS,
-  ): Promise<Response> {
+    call: FusedWork = ALONE,
+  ): Promise<unknown> {
     const ctx = this.#ctx as PolicyContext;
-    // The promise's resolvers, taken by a shared executor: no closure per attempt for it.
-    const sent = new Promise<Response>(capture);
-    const resolve = captured.resolve as (value: Response) => void;
-    const reject = captured.reject as (reason: unknown) => void;
-    captured.resolve = captured.reject = undefined;
-    this.#reject = reject;
-    fetchFn(input, init).then((response) => {
-      // undici holds on to this dispatcher for as long as the Response lives, through young
-      // collections (it follows the Response with a WeakRef): without this, the attempt's
-      // Contexts and all they reach were promoted with it, ~400 bytes a request. What is left
-      // to stop is the body, which is the caller's now.
-      this.#done();
-      try {
-        resolve(receiver.received(response));
-      } catch (error) {
-        reject(error);
-      }
-    }, (error: unknown) => {
-      // Done too: an abort of the Context after this (a timeout firing in a retry's backoff)
-      // must not reach the failed request.
-      this.#done();
-      reject(error);
-    });
+    const settled = fetchFn(input, init).then(
+      (response) => {
+        const aborted = this.#aborted;
+        this.#done();
+        if (aborted) {
+          // Aborted as the response came in: the attempt is over, and nobody will read this one.
+          discard(response);
+          return call.finish(false, this.#reason);
+        }
+        return deliver(receiver, response, call);
+      },
+      (error: unknown) => {
+        const aborted = this.#aborted;
+        this.#done();
+        return call.finish(false, aborted ? this.#reason : error);
+      },
+    );
     onContextAbort(ctx, this);
-    return sent;
+    return settled;
   }
 
-  /** The attempt is over: nothing to stop any more, and nothing of the call kept. */
+  /**
+   * The attempt settled. undici holds on to this dispatcher for as long as the Response lives,
+   * through young collections (it follows the Response with a WeakRef): without letting go here,
+   * the attempt's Contexts and all they reach were promoted with it, ~400 bytes a request. An
+   * abort of the Context after this (a timeout firing in a retry's backoff) must not reach the
+   * request either. What is left to stop is the body, which is the caller's now.
+   */
   #done(): void {
     this.#ctx = undefined;
-    this.#reject = undefined;
     this.#handler = undefined;
+    this.#abortRequest = undefined;
   }
 
-  /** The attempt's Context aborted: end the request (now, or when undici starts it) and reject. */
+  /** The attempt's Context aborted: have undici end the request and fail it (see the class comment). */
   handleEvent(): void {
     const ctx = this.#ctx;
     if (this.#aborted || ctx === undefined) return;
     this.#aborted = true;
-    const reason = ctx.reason;
-    this.#stop(reason);
-    this.#reject?.(reason);
+    this.#reason = ctx.reason;
+    const handler = this.#handler;
+    if (handler === undefined) return; // not dispatched yet: failed when it is
+    const error = asError(this.#reason);
+    const abort = this.#abortRequest ?? (typeof handler.abort === 'function' ? handler.abort : undefined);
+    if (abort !== undefined) {
+      abort(error);
+      return;
+    }
+    // Dispatched, not started. With no onError to fail it by, it is ended as it starts.
+    const onError = handler.onError;
+    if (typeof onError !== 'function') {
+      if (handler.abort === null) this.#wrap(handler);
+      return;
+    }
+    handler.onConnect = (end: AbortRequest) => end(error);
+    if (typeof handler.onRequestStart === 'function') handler.onRequestStart = (controller) => controller.abort(error);
+    handler.onError = ignore;
+    onError.call(handler, error);
   }
 }

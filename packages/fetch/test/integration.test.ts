@@ -266,6 +266,21 @@ describe('createFetch() against real servers', () => {
       expect(getEventListeners(controller.signal, 'abort').length).toBeLessThanOrEqual(2);
     });
 
+    it('a caller abort right after the call, before the request is written: rejects with its reason, nothing is sent', async () => {
+      const server = await serve((_req, res) => res.end('ok'));
+      const f = createFetch({ policy: { timeout: '10s', retry: fastRetry, circuitBreaker: true } });
+      await (await f(`${server.url}/warm`)).text();
+      const controller = new AbortController();
+      const p = f(`${server.url}/never`, { signal: controller.signal });
+      const reason = new Error('changed my mind');
+      controller.abort(reason);
+      await expect(p).rejects.toBe(reason);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(server.requests.map((r) => r.path)).toEqual(['/warm']);
+      // The connection it would have used serves the next call.
+      expect(await (await f(`${server.url}/next`)).text()).toBe('ok');
+    });
+
     it('a timeout before undici has started the request rejects at once, and the request is ended when it starts', async () => {
       const server = await serve((_req, res) => {
         setTimeout(() => res.end('late'), 2_000);
