@@ -104,32 +104,31 @@ class FusedCall implements FusedOutcome, FusedWork {
   #reject: ((reason: unknown) => void) | undefined = undefined;
 
   /**
-   * Runs the work inside racing the caller's signal: one listener for every stage, where layered
-   * each policy adds its own. `send` starts the work and returns the promise of the settled call
-   * (the stages settled). See {@link handleEvent} for the abort.
+   * The call's promise, racing the caller's signal: one listener for every stage, where layered
+   * each policy adds its own. `settled` is the promise of the settled call (the work inside, then
+   * the stages). See {@link handleEvent} for the abort.
    */
-  race<T>(caller: AbortSignal, send: () => Promise<unknown>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#caller = caller;
-      this.#reject = reject;
-      onAbort(caller, this);
-      let settled: Promise<unknown>;
-      try {
-        settled = send();
-      } catch (error) {
-        settled = Promise.reject(error); // palisade's own bookkeeping threw
-      }
-      settled.then(
-        (value) => {
-          this.#settled();
-          resolve(value as T);
-        },
-        (error: unknown) => {
-          this.#settled();
-          reject(error);
-        },
-      );
-    });
+  race<T>(caller: AbortSignal, settled: Promise<unknown>): Promise<T> {
+    const raced = new Promise<unknown>(capture) as Promise<T>;
+    const resolve = captured.resolve as (value: unknown) => void;
+    this.#reject = captured.reject;
+    captured.resolve = captured.reject = undefined;
+    this.#caller = caller;
+    const aborted = caller.aborted;
+    if (!aborted) onAbort(caller, this);
+    settled.then(
+      (value) => {
+        this.#settled();
+        resolve(value);
+      },
+      (error: unknown) => {
+        this.#settled();
+        this.#reject?.(error);
+      },
+    );
+    // Aborted while the work was being started (by the work itself): as if just after.
+    if (aborted) this.handleEvent();
+    return raced;
   }
 
   #settled(): void {
@@ -281,10 +280,15 @@ export function pipeline(...policies: Policy[]): PipelinePolicy {
     call.start();
     // The adapter ending the call runs the work itself when it can and the group is innermost;
     // else `run(to, …)` runs `fn` itself when the group is innermost, or the policies inside it.
-    const inner = ctx as Context;
     const caller = callerSignal(options);
-    if (caller === undefined) return settleWork(call, to, fn, inner, outer) as Promise<T>;
-    return call.race<T>(caller, () => settleWork(call, to, fn, inner, outer));
+    let settled: Promise<unknown>;
+    try {
+      settled = settleWork(call, to, fn, ctx as Context, outer);
+    } catch (error) {
+      // A policy inside that threw instead of rejecting: the stages settle with its error.
+      settled = Promise.reject(error).then(undefined, call.onError);
+    }
+    return caller === undefined ? (settled as Promise<T>) : call.race<T>(caller, settled);
   };
 
   /** Runs the work inside a fused group (see `fused`) and returns the promise of the settled call. */
@@ -338,6 +342,18 @@ function settleAfter<T>(promise: Promise<T>, fn: Fn<T>, outer: Settler): Promise
 }
 
 const ignore = (): void => {};
+
+/** Where {@link capture} leaves a new promise's resolvers, for the caller to take at once. */
+const captured: { resolve: ((value: unknown) => void) | undefined; reject: ((reason: unknown) => void) | undefined } = {
+  resolve: undefined,
+  reject: undefined,
+};
+
+/** A promise executor shared by every race: no closure per call for it. */
+function capture(resolve: (value: unknown) => void, reject: (reason: unknown) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
 
 /** The `run` of a call whose only stage is an outer settler, which never runs anything again. */
 const noRun: Run = () => Promise.reject(new Error('@palisade/core: nothing to run again'));

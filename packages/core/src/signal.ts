@@ -28,7 +28,12 @@ export type AbortListener = { handleEvent(): void } | (() => void);
  * last palisade listener does, so nothing stays on a caller's signal after a call.
  */
 class AbortFanout {
-  readonly listeners: AbortListener[] = [];
+  readonly listeners: AbortListener[];
+
+  /** `[first]`, not `[]` then push: V8 gives an empty array's first push room for 17 elements. */
+  constructor(first: AbortListener) {
+    this.listeners = [first];
+  }
 
   /**
    * The signal comes from the event, not from a field: a fanout that referred to its signal, the
@@ -62,10 +67,12 @@ const fanouts = new WeakMap<AbortSignal, AbortFanout>();
  * share one runtime listener.
  */
 export function onAbort(signal: AbortSignal, listener: AbortListener): void {
-  let fanout = fanouts.get(signal);
+  const fanout = fanouts.get(signal);
   if (fanout === undefined) {
-    fanout = new AbortFanout();
-    fanouts.set(signal, fanout);
+    const created = new AbortFanout(listener);
+    fanouts.set(signal, created);
+    signal.addEventListener('abort', created);
+    return;
   }
   const { listeners } = fanout;
   if (listeners.length === 0) signal.addEventListener('abort', fanout);

@@ -5,6 +5,7 @@ import { bulkhead } from '@palisade/bulkhead';
 import { circuitBreaker } from '@palisade/circuit-breaker';
 import { type RetryOutcome, retry } from '@palisade/retry';
 import { timeout } from '@palisade/timeout';
+import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BrokenCircuitError, TimeoutError } from '../src/errors.js';
@@ -282,7 +283,9 @@ describe('pipeline(timeout, retry, circuitBreaker) fused', () => {
       },
       work(ctx, call) {
         worked.push(ctx);
-        return Promise.reject(new Transient('attempt 1')).then(undefined, (error: unknown) => call.finish(false, error));
+        return Promise.reject(new Transient('attempt 1')).then(undefined, (error: unknown) =>
+          call.finish(false, error),
+        );
       },
     };
     // Attempt 1 is the adapter's work; the breaker counts its failure; retry runs attempt 2 through
@@ -302,6 +305,32 @@ describe('pipeline(timeout, retry, circuitBreaker) fused', () => {
     expect(await inner).toBe('from fn');
     expect(worked).toEqual([]);
     expect(attempts).toEqual([1]);
+  });
+
+  it('a caller signal the work aborts as it starts: the call rejects with its reason and the timeout stops, as layered', async () => {
+    for (const fused of [true, false]) {
+      const clock = new FakeClock();
+      const events: ResilienceEvent[] = [];
+      const policies = [
+        timeout({ ms: 1_000, clock, onEvent: (e) => events.push(e) }),
+        retry({ clock }),
+        circuitBreaker({ clock }),
+      ];
+      const p = pipeline(...(fused ? policies : policies.map(layer)));
+      const controller = new AbortController();
+      const reason = new Error('changed my mind');
+      const call = p.execute(
+        () => {
+          controller.abort(reason);
+          return clock.sleep(5_000).then(() => 'late');
+        },
+        { signal: controller.signal },
+      );
+      await expect(call).rejects.toBe(reason);
+      await clock.advance(5_000);
+      expect(events.filter((e) => e.type === 'timeout')).toEqual([]);
+      expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
+    }
   });
 
   it('a timeout that fires during a fused call aborts the attempt and rejects with TimeoutError', async () => {
