@@ -74,6 +74,11 @@ export interface Settler {
    * which its own reaction to the work's outcome settles with `call.finish(...)`'s return. The
    * stages then need no promise of their own between the work and the caller. `undefined`: run
    * `fn` as usual.
+   *
+   * The work must settle within the same turn of the event loop once `ctx` aborts (which the
+   * caller's signal does): the call then races no signal of its own, and the caller's abort reaches
+   * the stages as the work's outcome, its reason as the error (a breaker, whose Context is then
+   * aborted, counts it for nothing, as when it races the caller itself).
    */
   work?(ctx: Context, call: FusedWork): Promise<unknown> | undefined;
 }

@@ -278,28 +278,23 @@ export function pipeline(...policies: Policy[]): PipelinePolicy {
       ctx = stage.ctx;
     }
     call.start();
-    // The adapter ending the call runs the work itself when it can and the group is innermost;
-    // else `run(to, …)` runs `fn` itself when the group is innermost, or the policies inside it.
-    const caller = callerSignal(options);
-    let settled: Promise<unknown>;
+    let settled: Promise<unknown> | undefined;
+    let worked = false;
     try {
-      settled = settleWork(call, to, fn, ctx as Context, outer);
+      // The adapter ending the call runs the work itself when it can and the group is innermost;
+      // else `run(to, …)` runs `fn` itself when the group is innermost, or the policies inside it.
+      settled = to === count ? outer?.work?.(ctx as Context, call) : undefined;
+      if (settled === undefined) settled = run(to, fn, ctx).then(call.onValue, call.onError);
+      else worked = true;
     } catch (error) {
       // A policy inside that threw instead of rejecting: the stages settle with its error.
       settled = Promise.reject(error).then(undefined, call.onError);
     }
+    // An adapter's work settles as soon as the caller aborts (see `Settler.work`): its outcome,
+    // the abort reason, settles the stages, with no race of the call's own.
+    const caller = worked ? undefined : callerSignal(options);
     return caller === undefined ? (settled as Promise<T>) : call.race<T>(caller, settled);
   };
-
-  /** Runs the work inside a fused group (see `fused`) and returns the promise of the settled call. */
-  const settleWork = (
-    call: FusedCall,
-    to: number,
-    fn: Fn<unknown>,
-    ctx: Context,
-    outer: Settler | undefined,
-  ): Promise<unknown> =>
-    (to === count ? outer?.work?.(ctx, call) : undefined) ?? run(to, fn, ctx).then(call.onValue, call.onError);
 
   const run: Run = <T>(
     index: number,

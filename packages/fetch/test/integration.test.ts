@@ -310,6 +310,29 @@ describe('createFetch() against real servers', () => {
     });
   });
 
+  it("the caller's abort rejects with its reason, counts for nothing in the breaker and is not retried", async () => {
+    let arrived: () => void = () => {};
+    const server = await serve(() => arrived()); // never answers
+    const breaker = circuitBreaker({ minimumCalls: 2, failureRateThreshold: 0.5 });
+    const f = createFetch({
+      policy: pipeline(timeout({ ms: '20s' }), retry({ maxAttempts: 3, backoff: () => 10 }), breaker),
+    });
+    for (let i = 0; i < 3; i++) {
+      const arrival = new Promise<void>((resolve) => {
+        arrived = resolve;
+      });
+      const controller = new AbortController();
+      const p = f(`${server.url}/${i}`, { signal: controller.signal });
+      await arrival;
+      const reason = new Error(`left ${i}`);
+      controller.abort(reason);
+      await expect(p).rejects.toBe(reason);
+    }
+    expect(breaker.stats()).toMatchObject({ state: 'closed', calls: 0, failures: 0 });
+    // Not retried either: one request a call.
+    expect(server.requests).toHaveLength(3);
+  });
+
   it('the caller aborting while reading the body stops the body, as with fetch', async () => {
     const server = await serve((_req, res) => {
       res.writeHead(200);
