@@ -12,7 +12,9 @@ import { BrokenCircuitError, TimeoutError } from '../src/errors.js';
 import type { ResilienceEvent } from '../src/events.js';
 import { type Settler, isFusable } from '../src/fuse.js';
 import { executeWith, pipeline } from '../src/pipeline.js';
+import { invoke } from '../src/noop.js';
 import type { Context, ExecuteOptions, Policy } from '../src/policy.js';
+import { abortReason, onContextAbort } from '../src/signal.js';
 import { FakeClock, countAbortListeners } from '../src/testing/index.js';
 
 class Transient extends Error {
@@ -103,10 +105,40 @@ const layer = (policy: Policy): Policy => ({
 });
 
 /**
- * Runs a scenario through timeout(retry(breaker(fn))), fused or layered, with or without a caller
- * signal; returns everything a user could observe.
+ * `fn`, stopping when its Context aborts: settled with the Context's reason a microtask later,
+ * whatever `fn` does, as an adapter's work does (createFetch's attempt has undici fail the request).
  */
-async function play(scenario: Scenario, fused: boolean, withSignal: boolean) {
+function honouring<T>(fn: (ctx: Context) => Promise<T> | T): (ctx: Context) => Promise<T> {
+  return (ctx) =>
+    new Promise<T>((resolve, reject) => {
+      const stop = () => queueMicrotask(() => reject(abortReason(ctx)));
+      if (!onContextAbort(ctx, stop)) throw new Error('not a palisade Context');
+      invoke(fn, ctx).then(resolve, reject);
+    });
+}
+
+/**
+ * An adapter's own end of the call that runs the work itself (see `Settler.work`), the way
+ * createFetch does: `fn` as {@link honouring} has it, its outcome settling the fused call.
+ */
+function adapter(fn: (ctx: Context) => Promise<unknown> | unknown): Settler {
+  return {
+    settle: () => undefined,
+    work: (ctx, call) =>
+      honouring(fn)(ctx).then(
+        (value) => call.finish(true, value),
+        (error: unknown) => call.finish(false, error),
+      ),
+  };
+}
+
+/**
+ * Runs a scenario through timeout(retry(breaker(fn))), fused or layered, with or without a caller
+ * signal; returns everything a user could observe. `'adapter'`: fused, its work run by an adapter
+ * (see {@link adapter}); compare it with `'layered-honouring'`, layered around the same work.
+ */
+async function play(scenario: Scenario, mode: boolean | 'adapter' | 'layered-honouring', withSignal: boolean) {
+  const fused = mode === true || mode === 'adapter';
   const clock = new FakeClock();
   const events: string[] = [];
   const onEvent = (e: ResilienceEvent) => {
@@ -142,15 +174,18 @@ async function play(scenario: Scenario, fused: boolean, withSignal: boolean) {
     if (scenario.abortAt !== undefined) clock.setTimer(scenario.abortAt, () => controller.abort(new Error('gone')));
     const options: ExecuteOptions = withSignal ? { signal: controller.signal, key: 'k' } : { key: 'k' };
     const keys: (string | undefined)[] = [];
-    const settled = p
-      .execute((ctx) => {
-        keys.push(ctx.key);
-        return scenario.attempt(++n, ctx, clock);
-      }, options)
-      .then(
-        (value) => `value ${value} at ${clock.now()}`,
-        (error: Error) => `error ${error.name}: ${error.message} at ${clock.now()}`,
-      );
+    const attempt = (ctx: Context) => {
+      keys.push(ctx.key);
+      return scenario.attempt(++n, ctx, clock);
+    };
+    const run =
+      mode === 'adapter'
+        ? executeWith(p, honouring(attempt), options, adapter(attempt))
+        : p.execute(mode === 'layered-honouring' ? honouring(attempt) : attempt, options);
+    const settled = run.then(
+      (value) => `value ${value} at ${clock.now()}`,
+      (error: Error) => `error ${error.name}: ${error.message} at ${clock.now()}`,
+    );
     await clock.runAll();
     outcomes.push(`${await settled} after ${n} attempt(s), keys ${keys.join(',')}`);
   }
@@ -179,6 +214,15 @@ describe('pipeline(timeout, retry, circuitBreaker) fused', () => {
     expect(fused).toEqual(layered);
     expect(fused.outcomes.length).toBe(c.calls ?? 1);
   });
+
+  it.each(CASES)(
+    '$name, $signal: with an adapter running the work, the same as layered around that work',
+    async (c) => {
+      const byAdapter = await play(c, 'adapter', c.withSignal);
+      expect(byAdapter).toEqual(await play(c, 'layered-honouring', c.withSignal));
+      expect(byAdapter.outcomes.length).toBe(c.calls ?? 1);
+    },
+  );
 
   it('the scenarios end as intended (so that the comparison above compares something)', async () => {
     const [
@@ -458,6 +502,9 @@ describe('pipeline(timeout, retry, circuitBreaker) fused', () => {
             },
           };
           expect(await play(scenario, true, withSignal)).toEqual(await play(scenario, false, withSignal));
+          expect(await play(scenario, 'adapter', withSignal)).toEqual(
+            await play(scenario, 'layered-honouring', withSignal),
+          );
         },
       ),
       { numRuns: 1_000 },
