@@ -42,12 +42,17 @@ class FusedCall implements FusedOutcome, FusedWork {
   result: unknown = undefined;
   aborted = false;
   /**
-   * Stages entered, outermost first. Sized at once: an empty array's first `push` makes room for
-   * 17 elements, and a fused call has two to four.
+   * Stages entered, outermost first: the first four in fields (a fused call has two to four, and
+   * the adapter's end of the call), any beyond in an array. Fields, not an array: two objects
+   * fewer a call.
    */
-  readonly #stages: Settler[];
+  #s0: Settler | undefined = undefined;
+  #s1: Settler | undefined = undefined;
+  #s2: Settler | undefined = undefined;
+  #s3: Settler | undefined = undefined;
+  #more: Settler[] | undefined = undefined;
   #entered = 0;
-  /** Position in `#stages` of the next stage to settle. */
+  /** Position (0: outermost) of the next stage to settle. */
   #level = -1;
   /** Pipeline index of the stage being settled (for {@link inner}). */
   #index = 0;
@@ -64,11 +69,26 @@ class FusedCall implements FusedOutcome, FusedWork {
   #onValue: ((value: unknown) => unknown) | undefined = undefined;
   #onError: ((error: unknown) => unknown) | undefined = undefined;
 
-  constructor(run: Run, from: number, fn: Fn<unknown>, size: number) {
+  constructor(run: Run, from: number, fn: Fn<unknown>) {
     this.#run = run;
     this.#from = from;
     this.#fn = fn;
-    this.#stages = new Array<Settler>(size);
+  }
+
+  /** The stage entered `level`-th (0: outermost). */
+  #stage(level: number): Settler {
+    switch (level) {
+      case 0:
+        return this.#s0 as Settler;
+      case 1:
+        return this.#s1 as Settler;
+      case 2:
+        return this.#s2 as Settler;
+      case 3:
+        return this.#s3 as Settler;
+      default:
+        return (this.#more as Settler[])[level - 4] as Settler;
+    }
   }
 
   /**
@@ -155,7 +175,7 @@ class FusedCall implements FusedOutcome, FusedWork {
     const waiting = this.#level + 1;
     for (let level = 0; level < waiting; level++) {
       try {
-        (this.#stages[level] as Settler).abandon?.(reason);
+        this.#stage(level).abandon?.(reason);
       } catch {
         // palisade's own bookkeeping: one failing must not keep the others from theirs.
       }
@@ -163,8 +183,8 @@ class FusedCall implements FusedOutcome, FusedWork {
     const now = this.#continued ? waiting : waiting - 1;
     if (now <= 0) return; // settled already, or only the innermost waits (and settles as usual)
     this.#floor = now;
-    const rest = new FusedCall(this.#run, this.#from, this.#fn, now);
-    for (let level = 0; level < now; level++) rest.enter(this.#stages[level] as Settler);
+    const rest = new FusedCall(this.#run, this.#from, this.#fn);
+    for (let level = 0; level < now; level++) rest.enter(this.#stage(level));
     rest.ok = false;
     rest.result = reason;
     rest.aborted = true;
@@ -186,7 +206,23 @@ class FusedCall implements FusedOutcome, FusedWork {
 
   /** Adds the next stage inward. */
   enter(stage: Settler): void {
-    this.#stages[this.#entered++] = stage;
+    switch (this.#entered++) {
+      case 0:
+        this.#s0 = stage;
+        break;
+      case 1:
+        this.#s1 = stage;
+        break;
+      case 2:
+        this.#s2 = stage;
+        break;
+      case 3:
+        this.#s3 = stage;
+        break;
+      default:
+        if (this.#more === undefined) this.#more = [stage];
+        else this.#more.push(stage);
+    }
   }
 
   /** Settle every stage entered, innermost first (from a refusal, the stage outside the refuser). */
@@ -199,13 +235,12 @@ class FusedCall implements FusedOutcome, FusedWork {
    * when a stage goes on asynchronously, returns that promise with the stages outside it chained.
    */
   unwind(): unknown {
-    const stages = this.#stages;
     const floor = this.#floor;
     for (let level = this.#level; level >= floor; level--) {
       this.#index = this.#from + level;
       let next: Promise<unknown> | undefined;
       try {
-        next = (stages[level] as Settler).settle(this);
+        next = this.#stage(level).settle(this);
       } catch (error) {
         this.ok = false;
         this.result = error;
@@ -259,7 +294,7 @@ export function pipeline(...policies: Policy[]): PipelinePolicy {
   ): Promise<T> => {
     // `outer` settles last, as if it were a policy outside `from`.
     const extra = outer === undefined ? 0 : 1;
-    const call = new FusedCall(run, from - extra, fn as Fn<unknown>, to - from + extra);
+    const call = new FusedCall(run, from - extra, fn as Fn<unknown>);
     if (outer !== undefined) call.enter(outer);
     let ctx = options;
     for (let i = from; i < to; i++) {
@@ -330,7 +365,7 @@ export function pipeline(...policies: Policy[]): PipelinePolicy {
 
 /** `outer` settled with the outcome of `promise`, in one `then`. */
 function settleAfter<T>(promise: Promise<T>, fn: Fn<T>, outer: Settler): Promise<T> {
-  const call = new FusedCall(noRun, 0, fn as Fn<unknown>, 1);
+  const call = new FusedCall(noRun, 0, fn as Fn<unknown>);
   call.enter(outer);
   call.start();
   return promise.then(call.onValue, call.onError) as Promise<T>;
