@@ -255,9 +255,8 @@ export class AttemptDispatcher implements Dispatcher {
     const ctx = this.#ctx as PolicyContext;
     const settled = fetchFn(input, init).then(
       (response) => {
-        const aborted = this.#aborted;
         this.#done();
-        if (aborted) {
+        if (this.#aborted) {
           // Aborted as the response came in: the attempt is over, and nobody will read this one.
           discard(response);
           return call.finish(false, this.#reason);
@@ -265,9 +264,8 @@ export class AttemptDispatcher implements Dispatcher {
         return deliver(receiver, response, call);
       },
       (error: unknown) => {
-        const aborted = this.#aborted;
         this.#done();
-        return call.finish(false, aborted ? this.#reason : error);
+        return call.finish(false, this.#aborted ? this.#reason : error);
       },
     );
     onContextAbort(ctx, this);
